@@ -1,0 +1,24 @@
+//! Reads Aim repositories (`.aim/`) natively: key paths, typed values, trees, runs, traces,
+//! sequence values and the SQLite join, as documented in `aim-format.md`.
+//!
+//! It exists so that the `tcbench` CLI can inspect Aim repositories without Python and
+//! without ever writing into them: RocksDB chunks are read through the read-only
+//! `rocks-reader`, SQLite is opened read-only. It knows nothing of the CLI.
+
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod key;
+pub mod repo;
+pub mod run;
+pub mod sqlite;
+pub mod tree;
+pub mod value;
+
+pub use error::{RepoError, RunError};
+pub use key::Seg;
+pub use repo::{par_map, Problem, Repo, Scan};
+pub use run::{Point, Run, RunMeta, Seqs, Trace};
+pub use sqlite::RunProps;
+pub use tree::Node;
+pub use value::Value;

@@ -1,0 +1,211 @@
+//! An Aim repository on disk: discovery of runs, the SQLite join, parallel reading, and the
+//! per-run problems that make a run unreadable without making the repository unreadable.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::{RepoError, RunError};
+use crate::run::{read_meta, Run, RunMeta};
+use crate::sqlite::{self, RunProps};
+
+/// An Aim repository: a root folder holding `.aim/`.
+#[derive(Clone, Debug)]
+pub struct Repo {
+    root: PathBuf,
+    aim_dir: PathBuf,
+}
+
+/// Something wrong with one run (or one leftover), reported and skipped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The run hash concerned.
+    pub hash: String,
+    /// The file or folder concerned.
+    pub path: PathBuf,
+    /// What is wrong, one line.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "run {} (`{}`): {}", self.hash, self.path.display(), self.reason)
+    }
+}
+
+/// Every readable run of a repository, and what could not be read.
+#[derive(Clone, Debug, Default)]
+pub struct Scan {
+    /// Runs with a readable meta chunk and a SQLite row, in hash order.
+    pub runs: Vec<Run>,
+    /// Damaged runs, chunks without SQLite row, SQLite rows without chunk.
+    pub problems: Vec<Problem>,
+}
+
+fn is_aim_dir(p: &Path) -> bool {
+    p.is_dir() && (p.join("run_metadata.sqlite").exists() || p.join("VERSION").is_file())
+}
+
+impl Repo {
+    /// Opens a repository given its root (the folder holding `.aim`) or the `.aim` folder.
+    /// Reads nothing yet and never writes.
+    pub fn open(path: impl AsRef<Path>) -> Result<Repo, RepoError> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Err(RepoError::NotFound(path.to_path_buf()));
+        }
+        let dot_aim = path.join(".aim");
+        if is_aim_dir(&dot_aim) {
+            return Ok(Repo {
+                root: path.to_path_buf(),
+                aim_dir: dot_aim,
+            });
+        }
+        if is_aim_dir(path) && path.join("meta").is_dir() || path.file_name() == Some(".aim".as_ref()) && is_aim_dir(path) {
+            let root = path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
+            return Ok(Repo {
+                root,
+                aim_dir: path.to_path_buf(),
+            });
+        }
+        Err(RepoError::NotARepo(path.to_path_buf()))
+    }
+
+    /// The root folder (holding `.aim` and, for tcbench, `artifacts`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The `.aim` folder.
+    pub fn aim_dir(&self) -> &Path {
+        &self.aim_dir
+    }
+
+    /// `meta/chunks/<H>`.
+    pub fn meta_chunk(&self, hash: &str) -> PathBuf {
+        self.aim_dir.join("meta").join("chunks").join(hash)
+    }
+
+    /// `seqs/chunks/<H>`.
+    pub fn seqs_chunk(&self, hash: &str) -> PathBuf {
+        self.aim_dir.join("seqs").join("chunks").join(hash)
+    }
+
+    /// The run set: directory names under `meta/chunks` (what `aim runs ls` lists), sorted.
+    /// A missing `meta/chunks` folder (a repository without runs) is an empty set.
+    pub fn chunk_hashes(&self) -> Result<Vec<String>, RepoError> {
+        let dir = self.aim_dir.join("meta").join("chunks");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(RepoError::Io { path: dir, source }),
+        };
+        let mut hashes = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| RepoError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            if let (true, Some(name)) = (is_dir, entry.file_name().to_str()) {
+                hashes.push(name.to_owned());
+            }
+        }
+        hashes.sort();
+        Ok(hashes)
+    }
+
+    /// Every run row of `run_metadata.sqlite`, by hash.
+    pub fn sqlite_runs(&self) -> Result<HashMap<String, RunProps>, RepoError> {
+        sqlite::read_runs(&sqlite::sqlite_path(&self.aim_dir))
+    }
+
+    /// Reads one run's meta chunk.
+    pub fn read_meta(&self, hash: &str) -> Result<RunMeta, RunError> {
+        read_meta(&self.meta_chunk(hash), hash)
+    }
+
+    /// Reads every run: the chunk set joined with SQLite, meta chunks read in parallel.
+    pub fn scan(&self) -> Result<Scan, RepoError> {
+        let hashes = self.chunk_hashes()?;
+        let mut props = self.sqlite_runs()?;
+        let metas = par_map(&hashes, |h| self.read_meta(h));
+        let mut scan = Scan::default();
+        let chunk_set: BTreeSet<&str> = hashes.iter().map(String::as_str).collect();
+        for (hash, meta) in hashes.iter().zip(metas) {
+            let p = props.remove(hash);
+            match (meta, p) {
+                (Ok(meta), Some(props)) => scan.runs.push(Run { props, meta }),
+                (Err(e), _) => scan.problems.push(Problem {
+                    hash: hash.clone(),
+                    path: self.meta_chunk(hash),
+                    reason: format!("unreadable meta chunk: {e}"),
+                }),
+                (Ok(_), None) => scan.problems.push(Problem {
+                    hash: hash.clone(),
+                    path: self.meta_chunk(hash),
+                    reason: "chunk has no row in run_metadata.sqlite; skipped".into(),
+                }),
+            }
+        }
+        let mut ghosts: Vec<String> = props
+            .into_keys()
+            .filter(|h| !chunk_set.contains(h.as_str()))
+            .collect();
+        ghosts.sort();
+        for hash in ghosts {
+            scan.problems.push(Problem {
+                path: self.meta_chunk(&hash),
+                hash,
+                reason: "row in run_metadata.sqlite but no meta chunk; skipped".into(),
+            });
+        }
+        Ok(scan)
+    }
+}
+
+/// Maps `f` over `items` on all cores (scoped threads pulling from a shared counter),
+/// keeping the input order.
+pub fn par_map<T, R, F>(items: &[T], f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+{
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len().max(1));
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut parts: Vec<Vec<(usize, R)>> = Vec::new();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(p) => parts.push(p),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    let mut all: Vec<(usize, R)> = parts.into_iter().flatten().collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}

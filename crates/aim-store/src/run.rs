@@ -1,0 +1,385 @@
+//! One run's metadata, read from its meta chunk, and its sequence values, read from its
+//! seqs chunk (aim-format.md §3, §4).
+
+use std::path::Path;
+
+use rocks_reader::Db;
+
+use crate::error::RunError;
+use crate::key::{self, Seg};
+use crate::sqlite::RunProps;
+use crate::tree::{Node, TreeBuilder};
+use crate::value::{self, Value};
+
+/// Per-trace metadata from the meta chunk: `('meta','chunks',H,'traces',ctx_id,name,…)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    /// The sequence name (`acc`, `loss`, `__system__cpu`, `logs`, …).
+    pub name: String,
+    /// The context id (`hash_auto(context)`).
+    pub ctx_id: i64,
+    /// The context object, read from `('meta','chunks',H,'contexts',ctx_id)`.
+    pub context: Node,
+    /// `dtype`; `float` when missing (very old runs).
+    pub dtype: String,
+    /// Storage version: 2 for numeric v2 sequences, 1 otherwise (missing ⇒ 1).
+    pub version: i64,
+    /// Value of the first tracked point.
+    pub first: Option<Value>,
+    /// Step of the first tracked point.
+    pub first_step: Option<i64>,
+    /// Value at the highest step tracked (as Aim keeps it, see aim-format.md §4.4).
+    pub last: Option<Value>,
+    /// Highest step tracked.
+    pub last_step: Option<i64>,
+    /// Running max (v2).
+    pub max: Option<Value>,
+    /// Running min (v2).
+    pub min: Option<Value>,
+}
+
+impl Trace {
+    /// True for numeric sequences, the ones Aim calls metrics.
+    pub fn is_metric(&self) -> bool {
+        matches!(self.dtype.as_str(), "float" | "float64" | "int" | "number")
+    }
+    /// True for Aim's own resource metrics (`__system__*`).
+    pub fn is_system(&self) -> bool {
+        self.name.starts_with("__system")
+    }
+    /// The context's `subset` value (tcbench's split name), if it is a string.
+    pub fn subset(&self) -> Option<&str> {
+        match self.context.get("subset") {
+            Some(Node::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// What the meta chunk says about a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunMeta {
+    /// The `attrs` subtree: every param (`hparams`, `__system_params`, …).
+    pub attrs: Node,
+    /// `end_time`: `None` when the key is missing, `Some(None)` when stored as None
+    /// (run still open or killed).
+    pub end_time: Option<Option<f64>>,
+    /// Every trace, in key order.
+    pub traces: Vec<Trace>,
+}
+
+/// A run: SQLite row joined with its meta chunk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    /// SQLite properties (hash, name, experiment, …).
+    pub props: RunProps,
+    /// Meta chunk contents.
+    pub meta: RunMeta,
+}
+
+impl Run {
+    /// The run hash.
+    pub fn hash(&self) -> &str {
+        &self.props.hash
+    }
+    /// End time as Aim reports it: the meta chunk's `end_time`, or SQLite's `finalized_at`
+    /// when the key is missing.
+    pub fn end_time(&self) -> Option<f64> {
+        match self.meta.end_time {
+            Some(t) => t,
+            None => self.props.finalized_at,
+        }
+    }
+    /// True while the run has no end time (running, or killed).
+    pub fn active(&self) -> bool {
+        self.end_time().is_none()
+    }
+    /// `end_time - creation_time`, for finished runs.
+    pub fn duration(&self) -> Option<f64> {
+        Some(self.end_time()? - self.props.creation_time?)
+    }
+    /// The `hparams` dict, if any.
+    pub fn hparams(&self) -> Option<&Node> {
+        self.meta.attrs.get("hparams")
+    }
+}
+
+fn decode_err(path: &Path, reason: impl std::fmt::Display) -> RunError {
+    RunError::Decode {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+#[derive(Default)]
+struct TraceFields {
+    dtype: Option<String>,
+    version: Option<i64>,
+    first: Option<Value>,
+    first_step: Option<i64>,
+    last: Option<Value>,
+    last_step: Option<i64>,
+    max: Option<Value>,
+    min: Option<Value>,
+}
+
+/// Reads the run subtree `('meta','chunks',H)` of a meta chunk directory.
+pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
+    let db = Db::open(chunk_dir)?;
+    let prefix = key::encode_strs(&["meta", "chunks", hash]);
+    let mut attrs = TreeBuilder::new();
+    let mut contexts: Vec<(i64, TreeBuilder)> = Vec::new();
+    let mut traces: Vec<((i64, String), TraceFields)> = Vec::new();
+    let mut end_time = None;
+    for item in db.prefix_iter(&prefix) {
+        let (k, v) = item?;
+        let rest = k.get(prefix.len()..).unwrap_or_default();
+        let path = key::decode(rest).map_err(|e| decode_err(chunk_dir, e))?;
+        let Some((head, tail)) = path.split_first() else {
+            continue;
+        };
+        let val = value::decode(&v).map_err(|e| decode_err(chunk_dir, e))?;
+        match head.as_str() {
+            Some("attrs") => attrs.insert(tail, val),
+            Some("end_time") if tail.is_empty() => {
+                end_time = Some(match val {
+                    Value::Float(f) => Some(f),
+                    Value::Int(i) => Some(i as f64),
+                    _ => None,
+                })
+            }
+            Some("contexts") => {
+                if let Some((Seg::Int(ctx), sub)) = tail.split_first() {
+                    match contexts.last_mut() {
+                        Some((c, b)) if c == ctx => b.insert(sub, val),
+                        _ => {
+                            let mut b = TreeBuilder::new();
+                            b.insert(sub, val);
+                            contexts.push((*ctx, b));
+                        }
+                    }
+                }
+            }
+            Some("traces") => {
+                if let [Seg::Int(ctx), Seg::Str(name), Seg::Str(field), ..] = tail {
+                    let id = (*ctx, name.clone());
+                    let idx = match traces.last() {
+                        Some((last, _)) if *last == id => traces.len() - 1,
+                        _ => {
+                            traces.push((id, TraceFields::default()));
+                            traces.len() - 1
+                        }
+                    };
+                    let t = &mut traces[idx].1;
+                    // only the field itself, not sub-keys of object values
+                    if tail.len() == 3 {
+                        match field.as_str() {
+                            "dtype" => {
+                                if let Value::Str(s) = &val {
+                                    t.dtype = Some(s.clone())
+                                }
+                            }
+                            "version" => t.version = val.as_i64(),
+                            "first" => t.first = Some(val),
+                            "first_step" => t.first_step = val.as_i64(),
+                            "last" => t.last = Some(val),
+                            "last_step" => t.last_step = val.as_i64(),
+                            "max" => t.max = Some(val),
+                            "min" => t.min = Some(val),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let contexts: Vec<(i64, Node)> = contexts.into_iter().map(|(c, b)| (c, b.build())).collect();
+    let traces = traces
+        .into_iter()
+        .map(|((ctx_id, name), f)| Trace {
+            context: contexts
+                .iter()
+                .find(|(c, _)| *c == ctx_id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or(Node::Dict(Vec::new())),
+            name,
+            ctx_id,
+            dtype: f.dtype.unwrap_or_else(|| "float".to_owned()),
+            version: f.version.unwrap_or(1),
+            first: f.first,
+            first_step: f.first_step,
+            last: f.last,
+            last_step: f.last_step,
+            max: f.max,
+            min: f.min,
+        })
+        .collect();
+    Ok(RunMeta {
+        attrs: attrs.build(),
+        end_time,
+        traces,
+    })
+}
+
+/// A tracked point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    /// The real step.
+    pub step: i64,
+    /// The value tracked at that step.
+    pub value: Value,
+}
+
+/// An open seqs chunk, for reading sequence values of one run.
+pub struct Seqs {
+    db: Option<Db>,
+    hash: String,
+}
+
+impl Seqs {
+    /// Opens `seqs/chunks/<H>`; a missing directory is an empty chunk (runs without sequences).
+    pub fn open(chunk_dir: &Path, hash: &str) -> Result<Seqs, RunError> {
+        let db = if chunk_dir.exists() {
+            Some(Db::open(chunk_dir)?)
+        } else {
+            None
+        };
+        Ok(Seqs {
+            db,
+            hash: hash.to_owned(),
+        })
+    }
+
+    fn column_prefix(&self, trace: &Trace, col: &str) -> Vec<u8> {
+        let path: Vec<Seg> = if trace.version >= 2 {
+            vec!["seqs".into(), "v2".into(), "chunks".into(), self.hash.as_str().into()]
+        } else {
+            vec!["seqs".into(), "chunks".into(), self.hash.as_str().into()]
+        }
+        .into_iter()
+        .chain([
+            Seg::Int(trace.ctx_id),
+            Seg::Str(trace.name.clone()),
+            Seg::Str(col.to_owned()),
+        ])
+        .collect();
+        key::encode(&path)
+    }
+
+    /// The point at the highest step of a trace: the true final value. Streams the step
+    /// column; memory does not grow with the number of points.
+    pub fn final_point(&self, trace: &Trace) -> Result<Option<Point>, RunError> {
+        let Some(db) = &self.db else { return Ok(None) };
+        let path = db.path().to_path_buf();
+        if trace.version >= 2 {
+            // v2: `step` column keyed by hash_auto(step), holding the real step.
+            let prefix = self.column_prefix(trace, "step");
+            let mut best: Option<(i64, Vec<u8>)> = None;
+            for item in db.prefix_iter(&prefix) {
+                let (k, v) = item?;
+                let rest = k.get(prefix.len()..).unwrap_or_default();
+                if rest.is_empty() {
+                    continue; // the array marker
+                }
+                let Value::Int(step) = value::decode(&v).map_err(|e| decode_err(&path, e))?
+                else {
+                    continue;
+                };
+                if best.as_ref().is_none_or(|(s, _)| step >= *s) {
+                    best = Some((step, rest.to_vec()));
+                }
+            }
+            let Some((step, elem_key)) = best else {
+                return Ok(None);
+            };
+            let mut val_key = self.column_prefix(trace, "val");
+            val_key.extend_from_slice(&elem_key);
+            match db.get(&val_key)? {
+                Some(v) => Ok(Some(Point {
+                    step,
+                    value: value::decode(&v).map_err(|e| decode_err(&path, e))?,
+                })),
+                None => Ok(None),
+            }
+        } else {
+            // v1: `val` column keyed by the step itself.
+            let prefix = self.column_prefix(trace, "val");
+            let mut best: Option<(i64, Vec<u8>)> = None;
+            for item in db.prefix_iter(&prefix) {
+                let (k, v) = item?;
+                let rest = k.get(prefix.len()..).unwrap_or_default();
+                let segs = key::decode(rest).map_err(|e| decode_err(&path, e))?;
+                if let [Seg::Int(step)] = segs.as_slice() {
+                    if best.as_ref().is_none_or(|(s, _)| *step >= *s) {
+                        best = Some((*step, v));
+                    }
+                }
+            }
+            match best {
+                Some((step, v)) => Ok(Some(Point {
+                    step,
+                    value: value::decode(&v).map_err(|e| decode_err(&path, e))?,
+                })),
+                None => Ok(None),
+            }
+        }
+    }
+
+    /// Every point of a numeric (v2) or v1 trace, sorted by step.
+    pub fn points(&self, trace: &Trace) -> Result<Vec<Point>, RunError> {
+        let Some(db) = &self.db else {
+            return Ok(Vec::new());
+        };
+        let path = db.path().to_path_buf();
+        let mut out = Vec::new();
+        if trace.version >= 2 {
+            let step_prefix = self.column_prefix(trace, "step");
+            let val_prefix = self.column_prefix(trace, "val");
+            let mut steps: Vec<(Vec<u8>, i64)> = Vec::new();
+            for item in db.prefix_iter(&step_prefix) {
+                let (k, v) = item?;
+                let rest = k.get(step_prefix.len()..).unwrap_or_default();
+                if let (false, Value::Int(s)) = (
+                    rest.is_empty(),
+                    value::decode(&v).map_err(|e| decode_err(&path, e))?,
+                ) {
+                    steps.push((rest.to_vec(), s));
+                }
+            }
+            let mut vals = std::collections::HashMap::new();
+            for item in db.prefix_iter(&val_prefix) {
+                let (k, v) = item?;
+                let rest = k.get(val_prefix.len()..).unwrap_or_default();
+                if !rest.is_empty() {
+                    vals.insert(rest.to_vec(), v);
+                }
+            }
+            for (k, step) in steps {
+                if let Some(v) = vals.get(&k) {
+                    out.push(Point {
+                        step,
+                        value: value::decode(v).map_err(|e| decode_err(&path, e))?,
+                    });
+                }
+            }
+        } else {
+            let prefix = self.column_prefix(trace, "val");
+            for item in db.prefix_iter(&prefix) {
+                let (k, v) = item?;
+                let rest = k.get(prefix.len()..).unwrap_or_default();
+                if let [Seg::Int(step)] = key::decode(rest)
+                    .map_err(|e| decode_err(&path, e))?
+                    .as_slice()
+                {
+                    out.push(Point {
+                        step: *step,
+                        value: value::decode(&v).map_err(|e| decode_err(&path, e))?,
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|p| p.step);
+        Ok(out)
+    }
+}

@@ -1,0 +1,321 @@
+//! Block trailer (checksum + compression) and block contents
+//! (RocksDB `table/block_based/block.cc`, `block_builder.cc`).
+
+use super::coding::{decode_fixed32, unmask_crc, Reader};
+use super::footer::{BlockHandle, CHECKSUM_CRC32C, CHECKSUM_NONE};
+use super::{Bad, DResult};
+
+/// Blocks bigger than this never carry a data-block hash index, so the
+/// top bit of their footer is part of `num_restarts`.
+const MAX_BLOCK_SIZE_WITH_HASH_INDEX: usize = 1 << 16;
+
+/// Verify the 5-byte trailer of `raw` (block contents + type + checksum)
+/// and return the uncompressed contents. `offset` is only used in messages.
+pub(crate) fn unwrap_block(raw: &[u8], checksum_type: u8, offset: u64) -> DResult<Vec<u8>> {
+    let n = raw.len();
+    if n < 5 {
+        return Err(Bad::corrupt(format!("truncated block at offset {offset}")));
+    }
+    let body = raw.get(..n - 5).unwrap_or(&[]);
+    let ctype = raw.get(n - 5).copied().unwrap_or(0);
+    let stored = raw.get(n - 4..).and_then(decode_fixed32).unwrap_or(0);
+    match checksum_type {
+        CHECKSUM_NONE => {}
+        CHECKSUM_CRC32C => {
+            let actual = crc32c::crc32c(raw.get(..n - 4).unwrap_or(&[]));
+            if actual != unmask_crc(stored) {
+                return Err(Bad::corrupt(format!(
+                    "block checksum mismatch at offset {offset}"
+                )));
+            }
+        }
+        other => {
+            return Err(Bad::unsupported(format!("block checksum type {other}")));
+        }
+    }
+    match ctype {
+        0 => Ok(body.to_vec()),
+        1 => {
+            let len = snap::raw::decompress_len(body).map_err(|e| {
+                Bad::corrupt(format!("bad snappy block at offset {offset}: {e}"))
+            })?;
+            // Snappy cannot expand more than ~22x; a bigger claim is corruption
+            // and must not make us allocate.
+            if len > body.len().saturating_mul(32).saturating_add(64) {
+                return Err(Bad::corrupt(format!(
+                    "implausible snappy length {len} at offset {offset}"
+                )));
+            }
+            snap::raw::Decoder::new().decompress_vec(body).map_err(|e| {
+                Bad::corrupt(format!("bad snappy block at offset {offset}: {e}"))
+            })
+        }
+        2..=7 => {
+            let name = match ctype {
+                2 => "zlib",
+                3 => "bzip2",
+                4 => "lz4",
+                5 => "lz4hc",
+                6 => "xpress",
+                _ => "zstd",
+            };
+            Err(Bad::unsupported(format!(
+                "{name} compressed block at offset {offset} (only none/snappy supported)"
+            )))
+        }
+        other => Err(Bad::corrupt(format!(
+            "unknown compression type {other} at offset {offset}"
+        ))),
+    }
+}
+
+/// Split a block into its entry area, handling the restart array and the
+/// optional data-block hash index.
+fn entry_area(data: &[u8]) -> DResult<&[u8]> {
+    let n = data.len();
+    if n < 4 {
+        return Err(Bad::corrupt("block too small"));
+    }
+    let footer = data.get(n - 4..).and_then(decode_fixed32).unwrap_or(0);
+    let (num_restarts, end_of_restarts) = if n <= MAX_BLOCK_SIZE_WITH_HASH_INDEX && footer & (1 << 31) != 0 {
+        // kDataBlockBinaryAndHash: [entries][restarts][buckets][u16 num_buckets][footer]
+        let num_restarts = footer & !(1 << 31);
+        if n < 6 {
+            return Err(Bad::corrupt("block too small for hash index"));
+        }
+        let num_buckets = data
+            .get(n - 6..n - 4)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .unwrap_or(0) as usize;
+        let map_start = (n - 6)
+            .checked_sub(num_buckets)
+            .ok_or_else(|| Bad::corrupt("bad data block hash index"))?;
+        (num_restarts, map_start)
+    } else {
+        (footer, n - 4)
+    };
+    let restarts_len = (num_restarts as usize)
+        .checked_mul(4)
+        .filter(|&l| l <= end_of_restarts)
+        .ok_or_else(|| Bad::corrupt(format!("bad restart count {num_restarts}")))?;
+    if num_restarts == 0 && end_of_restarts > 0 {
+        return Err(Bad::corrupt("block without restart points"));
+    }
+    let limit = end_of_restarts - restarts_len;
+    // The first restart point must be offset 0 (if there are entries).
+    if num_restarts > 0 {
+        let first = data.get(limit..).and_then(decode_fixed32).unwrap_or(u32::MAX);
+        if first != 0 {
+            return Err(Bad::corrupt("first restart point is not 0"));
+        }
+    }
+    Ok(data.get(..limit).unwrap_or(&[]))
+}
+
+fn key_from_delta(prev: &[u8], shared: u32, delta: &[u8]) -> DResult<Vec<u8>> {
+    let shared = shared as usize;
+    let base = prev
+        .get(..shared)
+        .ok_or_else(|| Bad::corrupt("shared key length exceeds previous key"))?;
+    let mut k = Vec::with_capacity(shared + delta.len());
+    k.extend_from_slice(base);
+    k.extend_from_slice(delta);
+    Ok(k)
+}
+
+/// Decode every (key, value) of a block written with the ordinary entry
+/// format (data, meta-index, properties, range-deletion and pre-v4 index
+/// blocks): `shared varint32, non_shared varint32, value_len varint32,
+/// key delta, value`.
+pub(crate) fn decode_entries(data: &[u8]) -> DResult<Vec<(Vec<u8>, Vec<u8>)>> {
+    let area = entry_area(data)?;
+    let mut r = Reader::new(area);
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut prev: Vec<u8> = Vec::new();
+    while !r.is_empty() {
+        let shared = r.varint32("entry shared length")?;
+        let non_shared = r.varint32("entry key length")?;
+        let value_len = r.varint32("entry value length")?;
+        let delta = r.bytes(non_shared as usize, "entry key")?;
+        let value = r.bytes(value_len as usize, "entry value")?;
+        let key = key_from_delta(&prev, shared, delta)?;
+        prev.clear();
+        prev.extend_from_slice(&key);
+        out.push((key, value.to_vec()));
+    }
+    Ok(out)
+}
+
+/// Decode an index block: keys plus block handles. With
+/// `value_delta_encoded` (format_version >= 4) entries carry no value
+/// length; an entry whose key shares bytes with its predecessor stores only
+/// a signed size delta and its offset follows the previous block.
+pub(crate) fn decode_index(data: &[u8], value_delta_encoded: bool) -> DResult<Vec<(Vec<u8>, BlockHandle)>> {
+    if !value_delta_encoded {
+        return decode_entries(data)?
+            .into_iter()
+            .map(|(k, v)| Ok((k, BlockHandle::decode_from(&v)?)))
+            .collect();
+    }
+    let area = entry_area(data)?;
+    let mut r = Reader::new(area);
+    let mut out: Vec<(Vec<u8>, BlockHandle)> = Vec::new();
+    let mut prev: Vec<u8> = Vec::new();
+    let mut prev_handle: Option<BlockHandle> = None;
+    while !r.is_empty() {
+        let shared = r.varint32("index entry shared length")?;
+        let non_shared = r.varint32("index entry key length")?;
+        let delta = r.bytes(non_shared as usize, "index entry key")?;
+        let key = key_from_delta(&prev, shared, delta)?;
+        let handle = match (shared, prev_handle) {
+            (0, _) => BlockHandle::decode(&mut r)?,
+            (_, Some(p)) => {
+                let d = r.varsigned64("index handle delta")?;
+                let offset = p
+                    .offset
+                    .checked_add(p.size)
+                    .and_then(|o| o.checked_add(super::footer::BLOCK_TRAILER_LEN))
+                    .ok_or_else(|| Bad::corrupt("index handle overflow"))?;
+                let size = p
+                    .size
+                    .checked_add_signed(d)
+                    .ok_or_else(|| Bad::corrupt("index handle size underflow"))?;
+                BlockHandle { offset, size }
+            }
+            (_, None) => return Err(Bad::corrupt("delta-encoded index entry without base")),
+        };
+        prev.clear();
+        prev.extend_from_slice(&key);
+        prev_handle = Some(handle);
+        out.push((key, handle));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::format::coding::{mask_crc, put_varint64};
+
+    /// Minimal BlockBuilder (same layout as RocksDB's) for tests.
+    pub(crate) fn build_block(entries: &[(&[u8], &[u8])], restart_interval: usize) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut restarts = Vec::new();
+        let mut prev: &[u8] = &[];
+        for (i, (k, v)) in entries.iter().enumerate() {
+            let shared = if i % restart_interval == 0 {
+                restarts.push(buf.len() as u32);
+                0
+            } else {
+                prev.iter().zip(k.iter()).take_while(|(a, b)| a == b).count()
+            };
+            put_varint64(&mut buf, shared as u64);
+            put_varint64(&mut buf, (k.len() - shared) as u64);
+            put_varint64(&mut buf, v.len() as u64);
+            buf.extend_from_slice(&k[shared..]);
+            buf.extend_from_slice(v);
+            prev = k;
+        }
+        if restarts.is_empty() {
+            restarts.push(0);
+        }
+        for r in &restarts {
+            buf.extend_from_slice(&r.to_le_bytes());
+        }
+        buf.extend_from_slice(&(restarts.len() as u32).to_le_bytes());
+        buf
+    }
+
+    pub(crate) fn with_trailer(body: &[u8], ctype: u8) -> Vec<u8> {
+        let mut raw = body.to_vec();
+        raw.push(ctype);
+        let crc = mask_crc(crc32c::crc32c(&raw));
+        raw.extend_from_slice(&crc.to_le_bytes());
+        raw
+    }
+
+    #[test]
+    fn entries_with_restarts() {
+        let keys: Vec<Vec<u8>> = (0..40).map(|i| format!("key{:04}", i * 7).into_bytes()).collect();
+        let entries: Vec<(&[u8], &[u8])> = keys.iter().map(|k| (k.as_slice(), &k[3..])).collect();
+        for interval in [1, 3, 16] {
+            let block = build_block(&entries, interval);
+            let got = decode_entries(&block).unwrap();
+            assert_eq!(got.len(), 40);
+            for (g, k) in got.iter().zip(&keys) {
+                assert_eq!(&g.0, k);
+                assert_eq!(&g.1[..], &k[3..]);
+            }
+        }
+    }
+
+    #[test]
+    fn hash_index_footer() {
+        let mut block = build_block(&[(b"a", b"1"), (b"b", b"2")], 16);
+        // Insert 3 hash buckets + u16 count before the footer, set top bit.
+        let n = block.len();
+        let footer = u32::from_le_bytes(block[n - 4..].try_into().unwrap());
+        block.truncate(n - 4);
+        block.extend_from_slice(&[0xff, 0, 0xff]);
+        block.extend_from_slice(&3u16.to_le_bytes());
+        block.extend_from_slice(&(footer | (1 << 31)).to_le_bytes());
+        let got = decode_entries(&block).unwrap();
+        assert_eq!(got, vec![(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"2".to_vec())]);
+    }
+
+    #[test]
+    fn corrupt_blocks_do_not_panic() {
+        let block = build_block(&[(b"abc", b"1"), (b"abd", b"2")], 16);
+        for cut in 0..block.len() {
+            let _ = decode_entries(&block[..cut]);
+            let _ = decode_index(&block[..cut], true);
+        }
+        let mut bad = block.clone();
+        let n = bad.len();
+        bad[n - 4..].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(decode_entries(&bad).is_err());
+        let mut bad = block.clone();
+        bad[0] = 5; // shared > prev key length
+        assert!(decode_entries(&bad).is_err());
+        for i in 0..block.len() {
+            let mut b = block.clone();
+            b[i] ^= 0xff;
+            let _ = decode_entries(&b);
+        }
+    }
+
+    #[test]
+    fn delta_encoded_index() {
+        // restart interval 2: second entry shares a prefix and stores a size delta.
+        let mut buf = Vec::new();
+        // entry 0: shared 0, non_shared 2, key "k1", handle (0, 100)
+        buf.extend_from_slice(&[0, 2]);
+        buf.extend_from_slice(b"k1");
+        put_varint64(&mut buf, 0);
+        put_varint64(&mut buf, 100);
+        // entry 1: shared 1, non_shared 1, key "k2", delta -10 (zigzag 19)
+        buf.extend_from_slice(&[1, 1]);
+        buf.extend_from_slice(b"2");
+        put_varint64(&mut buf, 19);
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        buf.extend_from_slice(&1u32.to_le_bytes());
+        let got = decode_index(&buf, true).unwrap();
+        assert_eq!(got[0], (b"k1".to_vec(), BlockHandle { offset: 0, size: 100 }));
+        assert_eq!(got[1], (b"k2".to_vec(), BlockHandle { offset: 105, size: 90 }));
+    }
+
+    #[test]
+    fn trailer_checks() {
+        let body = build_block(&[(b"a", b"1")], 16);
+        assert_eq!(unwrap_block(&with_trailer(&body, 0), 1, 0).unwrap(), body);
+        let compressed = snap::raw::Encoder::new().compress_vec(&body).unwrap();
+        assert_eq!(unwrap_block(&with_trailer(&compressed, 1), 1, 0).unwrap(), body);
+        let mut bad = with_trailer(&body, 0);
+        bad[0] ^= 1;
+        let err = unwrap_block(&bad, 1, 4096).unwrap_err();
+        assert_eq!(err, Bad::corrupt("block checksum mismatch at offset 4096"));
+        assert!(unwrap_block(&bad, 0, 0).is_ok());
+        assert!(matches!(unwrap_block(&with_trailer(&body, 7), 1, 0), Err(Bad::Unsupported(_))));
+        assert!(unwrap_block(&[1, 2], 1, 0).is_err());
+    }
+}

@@ -1,0 +1,491 @@
+//! A pure-Rust, **read-only** reader for the subset of RocksDB that Aim
+//! (aimrocks / RocksDB 6.29.5 and older 6.x) writes.
+//!
+//! Why it exists: `tcbench` must inspect Aim repositories without linking
+//! the C++ RocksDB library and, above all, without ever modifying the
+//! user's repository. Opening a RocksDB with RocksDB itself (even Aim's own
+//! SDK) can flush, compact, rename or lock files; this crate only ever
+//! opens files with [`std::fs::File::open`] and never writes, creates,
+//! locks or renames anything.
+//!
+//! Supported subset: the `default` column family, `leveldb.BytewiseComparator`,
+//! block-based tables with format_version 0..=5, crc32c (or no) checksums,
+//! binary-search indexes (with or without value delta encoding and user-key
+//! index keys), uncompressed or Snappy blocks, range tombstones, and
+//! replay of the WAL (`*.log`) on top of the live SST files listed in the
+//! MANIFEST. Everything else (merge operands, other compressions or
+//! comparators, blob files, data in other column families, partitioned
+//! indexes, two-phase commit markers...) yields [`Error::Unsupported`].
+
+#![deny(missing_docs)]
+
+mod format;
+mod range_del;
+mod table;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use format::internal_key::Kind;
+use format::log::read_records;
+use format::version_edit::{decode_version_edit, NewFile};
+use format::write_batch::{decode_batch, Op};
+use range_del::{Fragments, Tombstone};
+use table::Table;
+
+/// Errors from opening or reading a database. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// I/O error on a named file.
+    #[error("{}: I/O error: {source}", path.display())]
+    Io {
+        /// The file (or directory) being read.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Bytes that do not parse, checksum mismatch, truncated file.
+    #[error("{}: corruption: {reason}", path.display())]
+    Corruption {
+        /// The damaged file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Valid RocksDB data outside the supported subset.
+    #[error("{}: unsupported: {reason}", path.display())]
+    Unsupported {
+        /// The file using the feature.
+        path: PathBuf,
+        /// Which feature.
+        reason: String,
+    },
+    /// Not a RocksDB directory (no CURRENT file).
+    #[error("{}: not a RocksDB directory (no CURRENT file)", path.display())]
+    NotADatabase {
+        /// The directory.
+        path: PathBuf,
+    },
+}
+
+/// One version of one key, from the memtable or an SST.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) key: Vec<u8>,
+    pub(crate) seq: u64,
+    pub(crate) kind: Kind,
+    pub(crate) value: Vec<u8>,
+}
+
+/// A RocksDB directory opened read-only.
+#[derive(Debug)]
+pub struct Db {
+    path: PathBuf,
+    /// WAL contents (the memtable RocksDB would rebuild), sorted by
+    /// (key ascending, seq descending).
+    mem: Vec<Entry>,
+    /// Live tables, newest first (L0 by largest seqno, then L1, L2, ...).
+    tables: Vec<Table>,
+    tombstones: Fragments,
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn read_whole(path: &Path) -> Result<Vec<u8>, Error> {
+    let mut f = File::open(path).map_err(|e| io_err(path, e))?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf).map_err(|e| io_err(path, e))?;
+    Ok(buf)
+}
+
+/// Parse `NNNNNN.ext` into NNNNNN.
+fn file_number(name: &str, ext: &str) -> Option<u64> {
+    let stem = name.strip_suffix(ext)?;
+    if stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    stem.parse().ok()
+}
+
+impl Db {
+    /// Open read-only. Never creates, locks, renames or writes anything
+    /// (files are opened with `File::open` only).
+    pub fn open(dir: impl AsRef<Path>) -> Result<Db, Error> {
+        let dir = dir.as_ref().to_path_buf();
+        let current_path = dir.join("CURRENT");
+        let current = match File::open(&current_path) {
+            Ok(mut f) => {
+                let mut s = Vec::new();
+                f.by_ref().take(4096).read_to_end(&mut s).map_err(|e| io_err(&current_path, e))?;
+                s
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound || !dir.is_dir() => {
+                return Err(Error::NotADatabase { path: dir });
+            }
+            Err(e) => return Err(io_err(&current_path, e)),
+        };
+        let manifest_name = current
+            .strip_suffix(b"\n")
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .filter(|n| file_number(n.strip_prefix("MANIFEST-").unwrap_or(""), "").is_some())
+            .ok_or_else(|| Error::Corruption {
+                path: current_path.clone(),
+                reason: "CURRENT does not name a MANIFEST file".into(),
+            })?;
+        let manifest_path = dir.join(manifest_name);
+        let manifest = read_whole(&manifest_path)?;
+        let records = read_records(&manifest, None).map_err(|b| b.at(&manifest_path))?;
+
+        let mut log_number = 0u64;
+        let mut prev_log_number = 0u64;
+        let mut files: BTreeMap<u32, BTreeMap<u64, NewFile>> = BTreeMap::new();
+        let mut saw_comparator = false;
+        for rec in &records {
+            let edit = decode_version_edit(rec).map_err(|b| b.at(&manifest_path))?;
+            if let Some(c) = &edit.comparator {
+                if c.as_slice() != b"leveldb.BytewiseComparator" {
+                    return Err(Error::Unsupported {
+                        path: manifest_path,
+                        reason: format!("comparator {:?}", String::from_utf8_lossy(c)),
+                    });
+                }
+                saw_comparator = true;
+            }
+            let cf = edit.column_family;
+            if cf == 0 {
+                if let Some(n) = edit.log_number {
+                    log_number = n;
+                }
+            }
+            if let Some(n) = edit.prev_log_number {
+                prev_log_number = n;
+            }
+            let cf_files = files.entry(cf).or_default();
+            if edit.column_family_drop {
+                cf_files.clear();
+            }
+            for (_, number) in &edit.deleted_files {
+                cf_files.remove(number);
+            }
+            for f in edit.new_files {
+                cf_files.insert(f.number, f);
+            }
+        }
+        if records.is_empty() || !saw_comparator && files.values().all(|f| f.is_empty()) && records.len() < 1 {
+            return Err(Error::Corruption {
+                path: manifest_path,
+                reason: "MANIFEST holds no version edits".into(),
+            });
+        }
+        if let Some((cf, _)) = files.iter().find(|(cf, f)| **cf != 0 && !f.is_empty()) {
+            return Err(Error::Unsupported {
+                path: manifest_path,
+                reason: format!("column family {cf} (not default) holds table files"),
+            });
+        }
+        let mut live: Vec<NewFile> = files.remove(&0).unwrap_or_default().into_values().collect();
+        if live.iter().any(|f| f.oldest_blob_file != 0) {
+            return Err(Error::Unsupported {
+                path: manifest_path,
+                reason: "table files reference blob files (BlobDB)".into(),
+            });
+        }
+        // Newest first: L0 by largest seqno then file number (descending), then levels.
+        live.sort_by(|a, b| {
+            a.level.cmp(&b.level).then_with(|| {
+                if a.level == 0 {
+                    (b.largest_seqno, b.number).cmp(&(a.largest_seqno, a.number))
+                } else {
+                    a.number.cmp(&b.number)
+                }
+            })
+        });
+        let mut tables = Vec::with_capacity(live.len());
+        let mut tombstones: Vec<Tombstone> = Vec::new();
+        for f in &live {
+            let mut p = dir.join(format!("{:06}.sst", f.number));
+            if !p.exists() {
+                let ldb = dir.join(format!("{:06}.ldb", f.number));
+                if ldb.exists() {
+                    p = ldb;
+                }
+            }
+            let (t, ts) = Table::open(p)?;
+            tables.push(t);
+            tombstones.extend(ts);
+        }
+
+        // WAL replay.
+        let mut logs: Vec<(u64, PathBuf)> = Vec::new();
+        let rd = std::fs::read_dir(&dir).map_err(|e| io_err(&dir, e))?;
+        for ent in rd {
+            let ent = ent.map_err(|e| io_err(&dir, e))?;
+            let name = ent.file_name();
+            let Some(num) = name.to_str().and_then(|n| file_number(n, ".log")) else {
+                continue;
+            };
+            if num >= log_number || (prev_log_number != 0 && num == prev_log_number) {
+                logs.push((num, ent.path()));
+            }
+        }
+        logs.sort();
+        let mut mem: Vec<Entry> = Vec::new();
+        for (num, path) in &logs {
+            let data = read_whole(path)?;
+            for rec in read_records(&data, Some(*num)).map_err(|b| b.at(path))? {
+                let batch = decode_batch(&rec).map_err(|b| b.at(path))?;
+                for (i, (cf, op)) in batch.ops.into_iter().enumerate() {
+                    let seq = batch.sequence.saturating_add(i as u64);
+                    if cf != 0 {
+                        return Err(Error::Unsupported {
+                            path: path.clone(),
+                            reason: format!("write to column family {cf} (not default)"),
+                        });
+                    }
+                    let (key, kind, value) = match op {
+                        Op::Put(k, v) => (k, Kind::Value, v),
+                        Op::Delete(k) => (k, Kind::Deletion, &[][..]),
+                        Op::SingleDelete(k) => (k, Kind::SingleDeletion, &[][..]),
+                        Op::Merge(k, v) => (k, Kind::Merge, v),
+                        Op::BlobIndex(k, v) => (k, Kind::BlobIndex, v),
+                        Op::DeleteRange(b, e) => {
+                            tombstones.push(Tombstone {
+                                begin: b.to_vec(),
+                                end: e.to_vec(),
+                                seq,
+                            });
+                            continue;
+                        }
+                    };
+                    mem.push(Entry {
+                        key: key.to_vec(),
+                        seq,
+                        kind,
+                        value: value.to_vec(),
+                    });
+                }
+            }
+        }
+        mem.sort_by(|a, b| a.key.cmp(&b.key).then(b.seq.cmp(&a.seq)));
+        Ok(Db {
+            path: dir,
+            mem,
+            tables,
+            tombstones: Fragments::new(tombstones),
+        })
+    }
+
+    /// All live (non-deleted) key/value pairs in bytewise key order,
+    /// streamed from the WAL contents and SST blocks read on demand.
+    pub fn iter(&self) -> DbIter<'_> {
+        DbIter::new(self, Vec::new())
+    }
+
+    /// Live pairs whose key starts with `prefix`, in key order.
+    pub fn prefix_iter(&self, prefix: &[u8]) -> DbIter<'_> {
+        DbIter::new(self, prefix.to_vec())
+    }
+
+    /// Point lookup.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        match self.prefix_iter(key).next() {
+            Some(Ok((k, v))) if k == key => Ok(Some(v)),
+            Some(Err(e)) => Err(e),
+            _ => Ok(None),
+        }
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Cursor over one source (memtable or one table), positioned on `head`.
+enum Source<'a> {
+    Mem {
+        entries: &'a [Entry],
+        pos: usize,
+    },
+    Table {
+        table: &'a Table,
+        next_block: usize,
+        block: std::vec::IntoIter<Entry>,
+    },
+}
+
+impl Source<'_> {
+    fn next_entry(&mut self) -> Result<Option<Entry>, Error> {
+        match self {
+            Source::Mem { entries, pos } => {
+                let e = entries.get(*pos).cloned();
+                *pos += 1;
+                Ok(e)
+            }
+            Source::Table {
+                table,
+                next_block,
+                block,
+            } => loop {
+                if let Some(e) = block.next() {
+                    return Ok(Some(e));
+                }
+                if *next_block >= table.index.len() {
+                    return Ok(None);
+                }
+                *block = table.data_block(*next_block)?.into_iter();
+                *next_block += 1;
+            },
+        }
+    }
+}
+
+struct Cursor<'a> {
+    source: Source<'a>,
+    head: Option<Entry>,
+}
+
+/// Streaming iterator over live key/value pairs (see [`Db::iter`]). After
+/// yielding an `Err` it ends.
+pub struct DbIter<'a> {
+    db: &'a Db,
+    prefix: Vec<u8>,
+    cursors: Vec<Cursor<'a>>,
+    started: bool,
+    done: bool,
+    last_key: Option<Vec<u8>>,
+}
+
+impl<'a> DbIter<'a> {
+    fn new(db: &'a Db, prefix: Vec<u8>) -> Self {
+        DbIter {
+            db,
+            prefix,
+            cursors: Vec::new(),
+            started: false,
+            done: false,
+            last_key: None,
+        }
+    }
+
+    /// Position every source on its first entry with key >= prefix.
+    fn start(&mut self) -> Result<(), Error> {
+        let prefix = self.prefix.as_slice();
+        let mem_pos = self.db.mem.partition_point(|e| e.key.as_slice() < prefix);
+        let mut cursors = vec![Cursor {
+            source: Source::Mem {
+                entries: &self.db.mem,
+                pos: mem_pos,
+            },
+            head: None,
+        }];
+        for t in &self.db.tables {
+            let first = t.index.partition_point(|(k, _)| k.as_slice() < prefix);
+            cursors.push(Cursor {
+                source: Source::Table {
+                    table: t,
+                    next_block: first,
+                    block: Vec::new().into_iter(),
+                },
+                head: None,
+            });
+        }
+        for c in &mut cursors {
+            loop {
+                let e = c.source.next_entry()?;
+                match e {
+                    Some(e) if e.key.as_slice() < prefix => continue,
+                    other => {
+                        c.head = other;
+                        break;
+                    }
+                }
+            }
+        }
+        self.cursors = cursors;
+        Ok(())
+    }
+
+    fn step(&mut self) -> Result<Option<(Vec<u8>, Vec<u8>)>, Error> {
+        if !self.started {
+            self.started = true;
+            self.start()?;
+        }
+        loop {
+            // Smallest (key asc, seq desc, source rank asc).
+            let mut best: Option<usize> = None;
+            for (i, c) in self.cursors.iter().enumerate() {
+                let Some(h) = &c.head else { continue };
+                let better = match best.and_then(|b| self.cursors.get(b)).and_then(|b| b.head.as_ref()) {
+                    None => true,
+                    Some(b) => h.key.cmp(&b.key).then(b.seq.cmp(&h.seq)).is_lt(),
+                };
+                if better {
+                    best = Some(i);
+                }
+            }
+            let Some(cur) = best.and_then(|b| self.cursors.get_mut(b)) else {
+                return Ok(None);
+            };
+            let next = cur.source.next_entry()?;
+            let Some(entry) = std::mem::replace(&mut cur.head, next) else {
+                return Ok(None);
+            };
+            if self.last_key.as_deref() == Some(entry.key.as_slice()) {
+                continue; // older version of a key already decided
+            }
+            if !entry.key.starts_with(&self.prefix) {
+                return Ok(None);
+            }
+            self.last_key = Some(entry.key.clone());
+            if !self.db.tombstones.is_empty() && self.db.tombstones.covers(&entry.key, entry.seq) {
+                continue;
+            }
+            match entry.kind {
+                Kind::Value => return Ok(Some((entry.key, entry.value))),
+                Kind::Deletion | Kind::SingleDeletion => continue,
+                Kind::Merge => {
+                    return Err(Error::Unsupported {
+                        path: self.db.path.clone(),
+                        reason: "merge operand (no merge operator support)".into(),
+                    })
+                }
+                Kind::BlobIndex => {
+                    return Err(Error::Unsupported {
+                        path: self.db.path.clone(),
+                        reason: "blob index value (BlobDB)".into(),
+                    })
+                }
+                Kind::RangeDeletion => continue,
+            }
+        }
+    }
+}
+
+impl Iterator for DbIter<'_> {
+    type Item = Result<(Vec<u8>, Vec<u8>), Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(kv)) => Some(Ok(kv)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}

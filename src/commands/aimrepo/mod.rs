@@ -1,0 +1,52 @@
+//! `tcbench aimrepo`: the subcommands, one file each, and the loading they share.
+
+pub mod ls;
+pub mod properties;
+
+use anyhow::Context;
+use aim_store::{Repo, Run};
+
+use crate::cli::RepoArgs;
+use crate::commands::Status;
+use crate::printer;
+
+/// The runs a command works on, after reporting problems and hiding archived runs.
+pub struct Loaded {
+    /// The repository.
+    pub repo: Repo,
+    /// Readable runs (archived ones only with `--archived`), in hash order.
+    pub runs: Vec<Run>,
+    /// Partial when some run could not be read.
+    pub status: Status,
+}
+
+/// Opens the repository, reads every run, reports damaged runs on stderr and applies the
+/// archived-runs rule.
+pub fn load(args: &RepoArgs) -> anyhow::Result<Loaded> {
+    let repo = Repo::open(&args.aim_repo)?;
+    let scan = repo
+        .scan()
+        .with_context(|| format!("reading `{}`", args.aim_repo.display()))?;
+    let mut status = Status::Success;
+    for p in &scan.problems {
+        printer::warn(p);
+        status = Status::Partial;
+    }
+    let mut runs = scan.runs;
+    if !args.archived {
+        let before = runs.len();
+        runs.retain(|r| !r.props.archived);
+        let hidden = before - runs.len();
+        if hidden > 0 {
+            let (noun, pron) = if hidden == 1 {
+                ("run", "it")
+            } else {
+                ("runs", "them")
+            };
+            printer::note(format!(
+                "{hidden} archived {noun} not shown; --archived includes {pron}"
+            ));
+        }
+    }
+    Ok(Loaded { repo, runs, status })
+}

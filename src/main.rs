@@ -1,0 +1,34 @@
+//! `tcbench`: parse the command line, dispatch, print `tcbench: error: …` and map the outcome
+//! to an exit code (0 success, 1 error, 2 usage, 3 partial: some runs could not be read).
+
+mod cli;
+mod commands;
+mod frame;
+mod printer;
+mod pyfmt;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("tcbench: error: {err:#}");
+            commands::Status::Failure.into()
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

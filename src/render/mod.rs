@@ -1,0 +1,3 @@
+//! Renderers: each formats computed data into a writer and computes nothing itself.
+
+pub mod richtable;

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Capture the outputs of the ORIGINAL Python `tcbench aimrepo` (tcbench 0.0.22, aim 3.17.4)
+# on the fixture repositories, as golden files for the Rust port.
+#
+# Usage:  testdata/golden/make_golden.sh [fixture ...]
+#   default: every folder under $REPOS_DIR that holds a .aim/ directory.
+#
+# Environment overrides:
+#   REPOS_DIR  fixture repositories        (default: <script>/../repos)
+#   OUT_DIR    where goldens are written   (default: <script dir>)
+#   TCBENCH    the original CLI            (default: /work/venvs/tcb/bin/tcbench)
+#   PYTHON     python of the same venv     (default: /work/venvs/tcb/bin/python)
+#
+# Aim's SDK mutates a repository when reading it (WAL flush, locks, index), so every
+# command runs on a FRESH `cp -a` copy of the fixture in a temp dir; the fixture itself
+# is never opened. The copy is named like the fixture and the command runs from its
+# parent, so `--aim-repo <fixture>` is a short relative path and printed paths are stable.
+#
+# Per fixture, under $OUT_DIR/<fixture>/:
+#   <cmd>.stdout  <cmd>.stderr  <cmd>.exit        for cmd in
+#       ls, properties, properties.cols120, report-default, report-custom
+#   report-default/files/<path as printed by "saving: ..."> (CSV, Parquet)
+#   report-custom/files/<path as printed by "saving: ...">
+#   every *.parquet also gets <file>.parquet.json (pandas split JSON + dtypes)
+set -u -o pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPOS_DIR="${REPOS_DIR:-$(cd "$HERE/.." && pwd)/repos}"
+OUT_DIR="${OUT_DIR:-$HERE}"
+TCBENCH="${TCBENCH:-/work/venvs/tcb/bin/tcbench}"
+PYTHON="${PYTHON:-/work/venvs/tcb/bin/python}"
+VENV_BIN="$(dirname "$TCBENCH")"
+TIMEOUT="${TIMEOUT:-900}"
+
+if [ "$#" -gt 0 ]; then
+    FIXTURES=("$@")
+else
+    FIXTURES=()
+    for d in "$REPOS_DIR"/*/; do
+        [ -d "$d/.aim" ] && FIXTURES+=("$(basename "$d")")
+    done
+fi
+if [ "${#FIXTURES[@]}" -eq 0 ]; then
+    echo "no fixtures found under $REPOS_DIR" >&2
+    exit 1
+fi
+
+WORK_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/tcb-golden.XXXXXX")"
+trap 'rm -rf "$WORK_ROOT"' EXIT
+
+# Fixed environment: no TTY (stdout/stderr go to files), fixed width, no colour.
+# HOME is the caller's (unchanged) so that library caches do not add first-run noise.
+run_original() {  # run_original <columns> <cwd> <stdout> <stderr> args...
+    local cols="$1" cwd="$2" out="$3" err="$4"; shift 4
+    ( cd "$cwd" && env -i \
+        PATH="$VENV_BIN:/usr/local/bin:/usr/bin:/bin" \
+        HOME="$HOME" \
+        LANG=C.UTF-8 LC_ALL=C.UTF-8 PYTHONIOENCODING=utf-8 \
+        TZ=UTC \
+        COLUMNS="$cols" \
+        TERM=dumb NO_COLOR=1 PYTHONHASHSEED=0 \
+        timeout "$TIMEOUT" "$TCBENCH" aimrepo "$@" </dev/null >"$out" 2>"$err" )
+}
+
+# run_case <fixture> <cmd-name> <columns> args...   (args use the fixture name as repo path)
+run_case() {
+    local fx="$1" name="$2" cols="$3"; shift 3
+    local dst="$OUT_DIR/$fx"
+    local wd; wd="$(mktemp -d "$WORK_ROOT/$fx.$name.XXXXXX")"
+    cp -a "$REPOS_DIR/$fx" "$wd/$fx"
+    (cd "$wd" && find . -type f -not -path '*/.aim/*' | sort) >"$wd.before"
+    run_original "$cols" "$wd" "$dst/$name.stdout" "$dst/$name.stderr" "$@"
+    echo "$?" >"$dst/$name.exit"
+    echo "  $fx $name -> exit $(cat "$dst/$name.exit")"
+    # files written by the command (outside .aim/), kept at their path relative to cwd
+    (cd "$wd" && find . -type f -not -path '*/.aim/*' | sort) >"$wd.after"
+    local f
+    comm -13 "$wd.before" "$wd.after" | while IFS= read -r f; do
+        f="${f#./}"
+        mkdir -p "$dst/$name/files/$(dirname "$f")"
+        cp -p "$wd/$f" "$dst/$name/files/$f"
+    done
+    rm -rf "$wd" "$wd.before" "$wd.after"
+}
+
+for fx in "${FIXTURES[@]}"; do
+    if [ ! -d "$REPOS_DIR/$fx/.aim" ]; then
+        echo "skip $fx: $REPOS_DIR/$fx/.aim missing" >&2
+        continue
+    fi
+    echo "fixture $fx"
+    rm -rf "${OUT_DIR:?}/$fx"
+    mkdir -p "$OUT_DIR/$fx"
+    run_case "$fx" ls                 80  ls         --aim-repo "$fx"
+    run_case "$fx" properties         80  properties --aim-repo "$fx"
+    run_case "$fx" properties.cols120 120 properties --aim-repo "$fx"
+    run_case "$fx" report-default     80  report     --aim-repo "$fx"
+    run_case "$fx" report-custom      80  report     --aim-repo "$fx" \
+        --groupby flowpic_dim,aug_name --contexts test-human --metrics acc,f1 \
+        --precision 3 --output-folder out
+done
+
+# Parquet -> readable JSON next to each file: {"dtypes": [[col, dtype], ...], "frame": <split>}
+# ("frame" is pandas df.to_json(orient='split', double_precision=15) verbatim).
+find "$OUT_DIR" -name '*.parquet' -print0 | PYTHONHASHSEED=0 "$PYTHON" -c '
+import sys, json
+import pandas as pd
+for p in sys.stdin.buffer.read().split(b"\0"):
+    if not p:
+        continue
+    p = p.decode()
+    df = pd.read_parquet(p)
+    dtypes = json.dumps([[str(c), str(t)] for c, t in df.dtypes.items()], ensure_ascii=False)
+    frame = df.to_json(orient="split", double_precision=15, force_ascii=False)
+    with open(p + ".json", "w", encoding="utf-8") as fh:
+        fh.write("{\"dtypes\": " + dtypes + ",\n \"frame\": " + frame + "}\n")
+'
+
+{
+    echo "# versions of the original used for these goldens"
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')"
+    "$VENV_BIN/pip" freeze 2>/dev/null | grep -iE 'tcbench|^aim|pandas|rich|pyarrow|statsmodels'
+} >"$OUT_DIR/VERSIONS.txt"
