@@ -46,14 +46,14 @@ DEFAULT_EXAMPLE_OUT = HERE.parent / "examples" / "campaign"
 RUN_KW = dict(system_tracking_interval=None, log_system_params=False, capture_terminal_logs=False)
 
 CAMPAIGN_ARGS = ["--seeds", "42,666", "--dims", "32,64", "--splits", "1", "--augs", "noaug,rotate,changertt",
-                 "--epochs", "6", "--no-system-metrics", "--no-logs", "--no-system-params",
+                 "--epochs", "4", "--no-system-metrics", "--no-logs", "--no-system-params",
                  "--artifacts", "minimal"]
 QUIRK_ARGS = ["--unclosed-runs", "2", "--archived-runs", "3", "--missing-metric-runs", "4",
               "--missing-artifacts-runs", "5", "--non-ascii"]
 AIM317_ARGS = ["--seeds", "42", "--dims", "32,64", "--splits", "1", "--augs", "noaug,rotate,changertt",
                "--epochs", "4", "--no-system-metrics", "--no-logs", "--no-system-params",
                "--artifacts", "minimal"]
-EXAMPLE_ARGS = ["--seeds", "42,666,12345", "--dims", "32,64,1500", "--splits", "2",
+EXAMPLE_ARGS = ["--seeds", "42,666,12345", "--dims", "32,64,1500", "--splits", "1",
                 "--augs", "noaug,rotate,horizontalflip", "--epochs", "8", "--no-system-metrics", "--no-logs",
                 "--no-system-params", "--artifacts", "minimal"]
 
