@@ -1,0 +1,110 @@
+//! Shared helpers of the integration tests: the binary, fixtures, temp copies, tree hashes.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("testdata").join("repos").join(name)
+}
+
+pub fn fixture_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("testdata").join("repos"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(".aim").is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn tcbench(args: &[&str]) -> Output {
+    tcbench_in(&root(), args)
+}
+
+pub fn tcbench_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tcbench"))
+        .args(args)
+        .current_dir(dir)
+        .env("COLUMNS", "80")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run tcbench")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Recursively copies a folder (files, folders, symlinks as symlinks).
+pub fn copy_tree(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let ty = entry.file_type().unwrap();
+        let to = dst.join(entry.file_name());
+        if ty.is_dir() {
+            copy_tree(&entry.path(), &to);
+        } else if ty.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path()).unwrap(), &to).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+/// A temp copy of a fixture.
+pub fn fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join(name);
+    copy_tree(&fixture(name), &dst);
+    (tmp, dst)
+}
+
+/// Every path under `dir` with its kind, size, mode, mtime (ns) and content: any change
+/// to a byte, a file, a folder or an mtime changes the result.
+pub fn tree_state(dir: &Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let md = std::fs::symlink_metadata(&p).unwrap();
+        let rel = p.strip_prefix(dir).unwrap().display().to_string();
+        let mut line = format!(
+            "{rel} mode={:o} size={} mtime={}.{}",
+            md.mode(),
+            md.size(),
+            md.mtime(),
+            md.mtime_nsec()
+        );
+        if md.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        } else if md.is_file() {
+            let bytes = std::fs::read(&p).unwrap();
+            line.push_str(&format!(" fnv={:016x}", fnv(&bytes)));
+        }
+        out.push(line);
+    }
+    out.sort();
+    out
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
