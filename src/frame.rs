@@ -18,7 +18,10 @@ pub fn json_dumps(node: &Node) -> String {
             let parts: Vec<String> = items.iter().map(json_dumps).collect();
             format!("[{}]", parts.join(", "))
         }
-        Node::Dict(entries) | Node::Object { fields: entries, .. } => {
+        Node::Dict(entries)
+        | Node::Object {
+            fields: entries, ..
+        } => {
             let parts: Vec<String> = entries
                 .iter()
                 .map(|(k, v)| format!("{}: {}", json_str(&k.to_string()), json_dumps(v)))
@@ -115,7 +118,10 @@ mod tests {
     fn json_dumps_like_python() {
         let n = Node::Dict(vec![
             (Seg::from("c"), Node::Str("x".into())),
-            (Seg::Int(1), Node::List(vec![Node::Int(64), Node::None, Node::Float(f64::NAN)])),
+            (
+                Seg::Int(1),
+                Node::List(vec![Node::Int(64), Node::None, Node::Float(f64::NAN)]),
+            ),
         ]);
         assert_eq!(json_dumps(&n), r#"{"c": "x", "1": [64, null, NaN]}"#);
     }

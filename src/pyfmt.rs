@@ -13,7 +13,11 @@ pub fn float_repr(x: f64) -> String {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` is the shortest round-trip form in scientific notation: `d.ddde±x`.
     let sci = format!("{:e}", x);
@@ -121,13 +125,6 @@ impl PyVal {
             PyVal::Int(i) => i.to_string(),
             PyVal::Float(f) => float_repr(*f),
             PyVal::Str(s) => str_repr(s),
-        }
-    }
-    /// Python's `str` of the value.
-    pub fn str(&self) -> String {
-        match self {
-            PyVal::Str(s) => s.clone(),
-            other => other.repr(),
         }
     }
     fn rank(&self) -> u8 {

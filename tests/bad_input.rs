@@ -1,6 +1,8 @@
 //! Bad input gets a clear one-line error naming the path, or a per-run warning, with the
 //! exit codes documented in the README (1 error, 3 partial) — never a panic.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::Path;
@@ -68,9 +70,18 @@ fn empty_repository_lists_nothing_and_succeeds() {
     no_panic(&out);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(common::stdout(&out).trim(), "hash  creation_time  end_time");
-    let out = common::tcbench(&["aimrepo", "properties", "--aim-repo", repo.to_str().unwrap()]);
+    let out = common::tcbench(&[
+        "aimrepo",
+        "properties",
+        "--aim-repo",
+        repo.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(common::stdout(&out).contains("│ runs                      │          - │ 0"), "{}", common::stdout(&out));
+    assert!(
+        common::stdout(&out).contains("│ runs                      │          - │ 0"),
+        "{}",
+        common::stdout(&out)
+    );
 }
 
 fn damaged(name: &str, damage: impl Fn(&Path)) {
@@ -79,10 +90,18 @@ fn damaged(name: &str, damage: impl Fn(&Path)) {
     damage(&chunk);
     let out = ls(&repo);
     no_panic(&out);
-    assert_eq!(out.status.code(), Some(3), "{name}: {}", common::stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{name}: {}",
+        common::stderr(&out)
+    );
     let err = common::stderr(&out);
     assert_eq!(err.lines().count(), 1, "{name}: {err}");
-    assert!(err.contains(&hash) && err.contains(chunk.to_str().unwrap()), "{name}: {err}");
+    assert!(
+        err.contains(&hash) && err.contains(chunk.to_str().unwrap()),
+        "{name}: {err}"
+    );
     // the other eleven runs still read
     let listed = common::stdout(&out);
     assert_eq!(listed.lines().count(), 12, "{name}: {listed}");
@@ -105,7 +124,9 @@ fn truncated_sst() {
 
 #[test]
 fn chunk_without_current() {
-    damaged("no CURRENT", |chunk| std::fs::remove_file(chunk.join("CURRENT")).unwrap());
+    damaged("no CURRENT", |chunk| {
+        std::fs::remove_file(chunk.join("CURRENT")).unwrap()
+    });
 }
 
 #[test]
@@ -122,13 +143,17 @@ fn run_without_sqlite_row() {
     let (_tmp, repo) = common::fixture_copy("campaign");
     let (hash, _) = first_chunk(&repo);
     let conn = rusqlite::Connection::open(repo.join(".aim/run_metadata.sqlite")).unwrap();
-    conn.execute("DELETE FROM run WHERE hash = ?1", [&hash]).unwrap();
+    conn.execute("DELETE FROM run WHERE hash = ?1", [&hash])
+        .unwrap();
     drop(conn);
     let out = ls(&repo);
     no_panic(&out);
     assert_eq!(out.status.code(), Some(3));
     let err = common::stderr(&out);
-    assert!(err.contains(&hash) && err.contains("no row in run_metadata.sqlite"), "{err}");
+    assert!(
+        err.contains(&hash) && err.contains("no row in run_metadata.sqlite"),
+        "{err}"
+    );
     assert_eq!(common::stdout(&out).lines().count(), 12);
 }
 
@@ -141,5 +166,8 @@ fn sqlite_row_without_chunk() {
     no_panic(&out);
     assert_eq!(out.status.code(), Some(3));
     let err = common::stderr(&out);
-    assert!(err.contains(&hash) && err.contains("no meta chunk"), "{err}");
+    assert!(
+        err.contains(&hash) && err.contains("no meta chunk"),
+        "{err}"
+    );
 }

@@ -2,6 +2,8 @@
 //! (paths, modes, sizes, mtimes, contents) is hashed before and after every subcommand, on
 //! every fixture, including the killed run whose data lives only in the WAL.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 #[test]
@@ -26,7 +28,11 @@ fn reading_commands_leave_every_fixture_untouched() {
                 out.status.code(),
                 common::stderr(&out)
             );
-            assert_eq!(before, common::tree_state(&repo), "{name}: {cmd:?} changed the repository");
+            assert_eq!(
+                before,
+                common::tree_state(&repo),
+                "{name}: {cmd:?} changed the repository"
+            );
         }
     }
 }

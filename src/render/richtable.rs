@@ -95,7 +95,9 @@ impl Table {
     fn widths(&self, console_width: usize) -> Vec<usize> {
         let max_width = console_width.saturating_sub(self.extra_width());
         let n = self.headers.len();
-        let mut widths: Vec<usize> = (0..n).map(|c| self.measure(c, max_width).1.max(1)).collect();
+        let mut widths: Vec<usize> = (0..n)
+            .map(|c| self.measure(c, max_width).1.max(1))
+            .collect();
         let total: usize = widths.iter().sum();
         if total > max_width {
             widths = collapse_widths(widths, max_width);
@@ -210,7 +212,12 @@ fn collapse_widths(mut widths: Vec<usize>, max_width: usize) -> Vec<usize> {
 }
 
 /// rich's `ratio_reduce`.
-fn ratio_reduce(total: usize, ratios: &[usize], maximums: &[usize], values: &[usize]) -> Vec<usize> {
+fn ratio_reduce(
+    total: usize,
+    ratios: &[usize],
+    maximums: &[usize],
+    values: &[usize],
+) -> Vec<usize> {
     let ratios: Vec<usize> = ratios
         .iter()
         .zip(maximums)
@@ -401,7 +408,10 @@ mod tests {
 
     #[test]
     fn folds_words_longer_than_the_column() {
-        assert_eq!(wrap("abcdefgh", 3, Justify::Left), vec!["abc", "def", "gh "]);
+        assert_eq!(
+            wrap("abcdefgh", 3, Justify::Left),
+            vec!["abc", "def", "gh "]
+        );
         assert_eq!(wrap("12", 4, Justify::Right), vec!["  12"]);
     }
 

@@ -121,4 +121,12 @@ for p in sys.stdin.buffer.read().split(b"\0"):
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')"
     "$VENV_BIN/pip" freeze 2>/dev/null | grep -iE 'tcbench|^aim|pandas|rich|pyarrow|statsmodels'
+    echo "# fixtures captured (sha256 of <fixture>/expected.json, to spot stale goldens)"
+    for fx in "${FIXTURES[@]}"; do
+        if [ -f "$REPOS_DIR/$fx/expected.json" ]; then
+            echo "fixture $fx $(sha256sum "$REPOS_DIR/$fx/expected.json" | cut -d' ' -f1)"
+        else
+            echo "fixture $fx (no expected.json)"
+        fi
+    done
 } >"$OUT_DIR/VERSIONS.txt"

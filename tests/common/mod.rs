@@ -1,5 +1,8 @@
+#![allow(clippy::unwrap_used)]
 //! Shared helpers of the integration tests: the binary, fixtures, temp copies, tree hashes.
 #![allow(dead_code)]
+
+pub mod sdk;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -179,7 +179,9 @@ mod tests {
             "integer segment is truncated"
         );
         assert_eq!(
-            decode(&[0xfe, 0, 0, 0, 0, 0, 0, 0, 1, 0x00]).unwrap_err().reason,
+            decode(&[0xfe, 0, 0, 0, 0, 0, 0, 0, 1, 0x00])
+                .unwrap_err()
+                .reason,
             "integer segment does not end with 0xFE"
         );
         assert_eq!(

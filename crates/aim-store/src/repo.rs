@@ -29,7 +29,7 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "run {} (`{}`): {}", self.hash, self.path.display(), self.reason)
+        write!(f, "run {}: {}", self.hash, self.reason)
     }
 }
 
@@ -61,7 +61,9 @@ impl Repo {
                 aim_dir: dot_aim,
             });
         }
-        if is_aim_dir(path) && path.join("meta").is_dir() || path.file_name() == Some(".aim".as_ref()) && is_aim_dir(path) {
+        if is_aim_dir(path) && path.join("meta").is_dir()
+            || path.file_name() == Some(".aim".as_ref()) && is_aim_dir(path)
+        {
             let root = path
                 .parent()
                 .map(Path::to_path_buf)
@@ -142,12 +144,15 @@ impl Repo {
                 (Err(e), _) => scan.problems.push(Problem {
                     hash: hash.clone(),
                     path: self.meta_chunk(hash),
-                    reason: format!("unreadable meta chunk: {e}"),
+                    reason: format!("unreadable meta chunk, skipped: {e}"),
                 }),
                 (Ok(_), None) => scan.problems.push(Problem {
                     hash: hash.clone(),
                     path: self.meta_chunk(hash),
-                    reason: "chunk has no row in run_metadata.sqlite; skipped".into(),
+                    reason: format!(
+                        "`{}` has no row in run_metadata.sqlite; skipped",
+                        self.meta_chunk(hash).display()
+                    ),
                 }),
             }
         }
@@ -159,8 +164,11 @@ impl Repo {
         for hash in ghosts {
             scan.problems.push(Problem {
                 path: self.meta_chunk(&hash),
+                reason: format!(
+                    "row in run_metadata.sqlite but no meta chunk `{}`; skipped",
+                    self.meta_chunk(&hash).display()
+                ),
                 hash,
-                reason: "row in run_metadata.sqlite but no meta chunk; skipped".into(),
             });
         }
         Ok(scan)

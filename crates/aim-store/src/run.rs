@@ -253,7 +253,12 @@ impl Seqs {
 
     fn column_prefix(&self, trace: &Trace, col: &str) -> Vec<u8> {
         let path: Vec<Seg> = if trace.version >= 2 {
-            vec!["seqs".into(), "v2".into(), "chunks".into(), self.hash.as_str().into()]
+            vec![
+                "seqs".into(),
+                "v2".into(),
+                "chunks".into(),
+                self.hash.as_str().into(),
+            ]
         } else {
             vec!["seqs".into(), "chunks".into(), self.hash.as_str().into()]
         }
@@ -282,8 +287,7 @@ impl Seqs {
                 if rest.is_empty() {
                     continue; // the array marker
                 }
-                let Value::Int(step) = value::decode(&v).map_err(|e| decode_err(&path, e))?
-                else {
+                let Value::Int(step) = value::decode(&v).map_err(|e| decode_err(&path, e))? else {
                     continue;
                 };
                 if best.as_ref().is_none_or(|(s, _)| step >= *s) {

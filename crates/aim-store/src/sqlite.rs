@@ -85,7 +85,9 @@ pub fn read_runs(path: &Path) -> Result<HashMap<String, RunProps>, RepoError> {
         )
         .map_err(err)?;
     let rows = stmt
-        .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
         .map_err(err)?;
     for r in rows {
         let (hash, tag) = r.map_err(err)?;

@@ -167,7 +167,9 @@ mod tests {
             Some(&Node::List(vec![Node::Int(64), Node::Int(32)]))
         );
         assert_eq!(
-            n.get("nested").and_then(|x| x.get("b")).and_then(|x| x.get("c")),
+            n.get("nested")
+                .and_then(|x| x.get("b"))
+                .and_then(|x| x.get("c")),
             Some(&Node::Str("x".into()))
         );
     }

@@ -18,6 +18,7 @@
 //! indexes, two-phase commit markers...) yields [`Error::Unsupported`].
 
 #![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod format;
 mod range_del;
@@ -123,7 +124,10 @@ impl Db {
         let current = match File::open(&current_path) {
             Ok(mut f) => {
                 let mut s = Vec::new();
-                f.by_ref().take(4096).read_to_end(&mut s).map_err(|e| io_err(&current_path, e))?;
+                f.by_ref()
+                    .take(4096)
+                    .read_to_end(&mut s)
+                    .map_err(|e| io_err(&current_path, e))?;
                 s
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound || !dir.is_dir() => {
@@ -146,7 +150,6 @@ impl Db {
         let mut log_number = 0u64;
         let mut prev_log_number = 0u64;
         let mut files: BTreeMap<u32, BTreeMap<u64, NewFile>> = BTreeMap::new();
-        let mut saw_comparator = false;
         for rec in &records {
             let edit = decode_version_edit(rec).map_err(|b| b.at(&manifest_path))?;
             if let Some(c) = &edit.comparator {
@@ -156,7 +159,6 @@ impl Db {
                         reason: format!("comparator {:?}", String::from_utf8_lossy(c)),
                     });
                 }
-                saw_comparator = true;
             }
             let cf = edit.column_family;
             if cf == 0 {
@@ -178,7 +180,7 @@ impl Db {
                 cf_files.insert(f.number, f);
             }
         }
-        if records.is_empty() || !saw_comparator && files.values().all(|f| f.is_empty()) && records.len() < 1 {
+        if records.is_empty() {
             return Err(Error::Corruption {
                 path: manifest_path,
                 reason: "MANIFEST holds no version edits".into(),
@@ -308,6 +310,9 @@ impl Db {
     }
 }
 
+/// A key/value pair.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// Cursor over one source (memtable or one table), positioned on `head`.
 enum Source<'a> {
     Mem {
@@ -413,7 +418,7 @@ impl<'a> DbIter<'a> {
         Ok(())
     }
 
-    fn step(&mut self) -> Result<Option<(Vec<u8>, Vec<u8>)>, Error> {
+    fn step(&mut self) -> Result<Option<KeyValue>, Error> {
         if !self.started {
             self.started = true;
             self.start()?;
@@ -423,7 +428,10 @@ impl<'a> DbIter<'a> {
             let mut best: Option<usize> = None;
             for (i, c) in self.cursors.iter().enumerate() {
                 let Some(h) = &c.head else { continue };
-                let better = match best.and_then(|b| self.cursors.get(b)).and_then(|b| b.head.as_ref()) {
+                let better = match best
+                    .and_then(|b| self.cursors.get(b))
+                    .and_then(|b| b.head.as_ref())
+                {
                     None => true,
                     Some(b) => h.key.cmp(&b.key).then(b.seq.cmp(&h.seq)).is_lt(),
                 };

@@ -54,7 +54,9 @@ impl Fragments {
             }
             if let (Some((&max, _)), Some(next)) = (active.last_key_value(), points.get(i + 1)) {
                 match frags.last_mut() {
-                    Some(last) if last.1.as_slice() == *p && last.2 == max => last.1 = next.to_vec(),
+                    Some(last) if last.1.as_slice() == *p && last.2 == max => {
+                        last.1 = next.to_vec()
+                    }
                     _ => frags.push((p.to_vec(), next.to_vec(), max)),
                 }
             }
@@ -81,19 +83,37 @@ mod tests {
     use super::*;
 
     fn t(b: &str, e: &str, seq: u64) -> Tombstone {
-        Tombstone { begin: b.into(), end: e.into(), seq }
+        Tombstone {
+            begin: b.into(),
+            end: e.into(),
+            seq,
+        }
     }
 
     #[test]
     fn fragments_match_naive() {
-        let ts = vec![t("b", "f", 10), t("d", "h", 5), t("a", "c", 20), t("x", "x", 99), t("m", "p", 3)];
+        let ts = vec![
+            t("b", "f", 10),
+            t("d", "h", 5),
+            t("a", "c", 20),
+            t("x", "x", 99),
+            t("m", "p", 3),
+        ];
         let frags = Fragments::new(ts.clone());
-        for key in ["", "a", "a0", "b", "c", "d", "e", "f", "g", "h", "m", "o", "p", "x", "z"] {
+        for key in [
+            "", "a", "a0", "b", "c", "d", "e", "f", "g", "h", "m", "o", "p", "x", "z",
+        ] {
             for seq in [0, 2, 3, 4, 5, 9, 10, 19, 20, 21] {
-                let naive = ts
-                    .iter()
-                    .any(|t| t.begin.as_slice() <= key.as_bytes() && key.as_bytes() < t.end.as_slice() && t.seq > seq);
-                assert_eq!(frags.covers(key.as_bytes(), seq), naive, "key {key} seq {seq}");
+                let naive = ts.iter().any(|t| {
+                    t.begin.as_slice() <= key.as_bytes()
+                        && key.as_bytes() < t.end.as_slice()
+                        && t.seq > seq
+                });
+                assert_eq!(
+                    frags.covers(key.as_bytes(), seq),
+                    naive,
+                    "key {key} seq {seq}"
+                );
             }
         }
         assert!(Fragments::new(vec![]).is_empty());

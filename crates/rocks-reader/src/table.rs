@@ -81,7 +81,8 @@ impl Table {
         let mut props = Props::default();
         let mut range_del = None;
         for (name, handle) in &meta {
-            let handle = BlockHandle::decode_from(handle).map_err(|b| table.bad(b, "metaindex block"))?;
+            let handle =
+                BlockHandle::decode_from(handle).map_err(|b| table.bad(b, "metaindex block"))?;
             match name.as_slice() {
                 b"rocksdb.properties" => props = table.read_properties(handle)?,
                 b"rocksdb.range_del" => range_del = Some(handle),
@@ -96,7 +97,8 @@ impl Table {
             let uk = if props.index_key_is_user_key {
                 key
             } else {
-                let (uk, _, _) = split_internal_key(&key).map_err(|b| table.bad(b, "index block"))?;
+                let (uk, _, _) =
+                    split_internal_key(&key).map_err(|b| table.bad(b, "index block"))?;
                 uk.to_vec()
             };
             user_index.push((uk, handle));
@@ -105,11 +107,16 @@ impl Table {
         let mut tombstones = Vec::new();
         if let Some(h) = range_del {
             let block = table.read_block(h)?;
-            for (ikey, end) in decode_entries(&block).map_err(|b| table.bad(b, "range deletion block"))? {
+            for (ikey, end) in
+                decode_entries(&block).map_err(|b| table.bad(b, "range deletion block"))?
+            {
                 let (begin, seq, kind) =
                     split_internal_key(&ikey).map_err(|b| table.bad(b, "range deletion block"))?;
                 if kind != Kind::RangeDeletion {
-                    return Err(table.bad(Bad::corrupt("non-range-deletion entry"), "range deletion block"));
+                    return Err(table.bad(
+                        Bad::corrupt("non-range-deletion entry"),
+                        "range deletion block",
+                    ));
                 }
                 tombstones.push(Tombstone {
                     begin: begin.to_vec(),
@@ -133,7 +140,11 @@ impl Table {
         let block = self.read_block(handle)?;
         let entries = decode_entries(&block).map_err(|b| self.bad(b, "properties block"))?;
         let mut props = Props::default();
-        let int = |v: &[u8]| Reader::new(v).varint64("property").map_err(|b| self.bad(b, "properties block"));
+        let int = |v: &[u8]| {
+            Reader::new(v)
+                .varint64("property")
+                .map_err(|b| self.bad(b, "properties block"))
+        };
         for (k, v) in &entries {
             match k.as_slice() {
                 b"rocksdb.comparator" if v.as_slice() != b"leveldb.BytewiseComparator" => {
@@ -143,7 +154,9 @@ impl Table {
                     });
                 }
                 b"rocksdb.index.key.is.user.key" => props.index_key_is_user_key = int(v)? != 0,
-                b"rocksdb.index.value.is.delta.encoded" => props.index_value_is_delta_encoded = int(v)? != 0,
+                b"rocksdb.index.value.is.delta.encoded" => {
+                    props.index_value_is_delta_encoded = int(v)? != 0
+                }
                 b"rocksdb.block.based.table.index.type" => {
                     let t = decode_fixed32(v).unwrap_or(u32::MAX);
                     // 0 = binary search, 1 = hash search (binary index + extra meta)

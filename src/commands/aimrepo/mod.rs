@@ -3,8 +3,8 @@
 pub mod ls;
 pub mod properties;
 
-use anyhow::Context;
 use aim_store::{Repo, Run};
+use anyhow::Context;
 
 use crate::cli::RepoArgs;
 use crate::commands::Status;
@@ -13,6 +13,7 @@ use crate::printer;
 /// The runs a command works on, after reporting problems and hiding archived runs.
 pub struct Loaded {
     /// The repository.
+    #[allow(dead_code)] // read by `report`
     pub repo: Repo,
     /// Readable runs (archived ones only with `--archived`), in hash order.
     pub runs: Vec<Run>,

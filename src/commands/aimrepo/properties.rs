@@ -63,7 +63,12 @@ pub fn compute(runs: &[Run]) -> Properties {
     let mut columns: BTreeMap<String, Vec<PyVal>> = BTreeMap::new();
     let mut experiments = Vec::new();
     for run in runs {
-        for t in run.meta.traces.iter().filter(|t| t.is_metric() && !t.is_system()) {
+        for t in run
+            .meta
+            .traces
+            .iter()
+            .filter(|t| t.is_metric() && !t.is_system())
+        {
             metrics.insert(t.name.clone());
             if let Some(s) = t.subset() {
                 contexts.insert(s.to_owned());

@@ -36,9 +36,8 @@ pub(crate) fn unwrap_block(raw: &[u8], checksum_type: u8, offset: u64) -> DResul
     match ctype {
         0 => Ok(body.to_vec()),
         1 => {
-            let len = snap::raw::decompress_len(body).map_err(|e| {
-                Bad::corrupt(format!("bad snappy block at offset {offset}: {e}"))
-            })?;
+            let len = snap::raw::decompress_len(body)
+                .map_err(|e| Bad::corrupt(format!("bad snappy block at offset {offset}: {e}")))?;
             // Snappy cannot expand more than ~22x; a bigger claim is corruption
             // and must not make us allocate.
             if len > body.len().saturating_mul(32).saturating_add(64) {
@@ -46,9 +45,9 @@ pub(crate) fn unwrap_block(raw: &[u8], checksum_type: u8, offset: u64) -> DResul
                     "implausible snappy length {len} at offset {offset}"
                 )));
             }
-            snap::raw::Decoder::new().decompress_vec(body).map_err(|e| {
-                Bad::corrupt(format!("bad snappy block at offset {offset}: {e}"))
-            })
+            snap::raw::Decoder::new()
+                .decompress_vec(body)
+                .map_err(|e| Bad::corrupt(format!("bad snappy block at offset {offset}: {e}")))
         }
         2..=7 => {
             let name = match ctype {
@@ -77,23 +76,25 @@ fn entry_area(data: &[u8]) -> DResult<&[u8]> {
         return Err(Bad::corrupt("block too small"));
     }
     let footer = data.get(n - 4..).and_then(decode_fixed32).unwrap_or(0);
-    let (num_restarts, end_of_restarts) = if n <= MAX_BLOCK_SIZE_WITH_HASH_INDEX && footer & (1 << 31) != 0 {
-        // kDataBlockBinaryAndHash: [entries][restarts][buckets][u16 num_buckets][footer]
-        let num_restarts = footer & !(1 << 31);
-        if n < 6 {
-            return Err(Bad::corrupt("block too small for hash index"));
-        }
-        let num_buckets = data
-            .get(n - 6..n - 4)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-            .unwrap_or(0) as usize;
-        let map_start = (n - 6)
-            .checked_sub(num_buckets)
-            .ok_or_else(|| Bad::corrupt("bad data block hash index"))?;
-        (num_restarts, map_start)
-    } else {
-        (footer, n - 4)
-    };
+    let (num_restarts, end_of_restarts) =
+        if n <= MAX_BLOCK_SIZE_WITH_HASH_INDEX && footer & (1 << 31) != 0 {
+            // kDataBlockBinaryAndHash: [entries][restarts][buckets][u16 num_buckets][footer]
+            let num_restarts = footer & !(1 << 31);
+            if n < 6 {
+                return Err(Bad::corrupt("block too small for hash index"));
+            }
+            let num_buckets = data
+                .get(n - 6..n - 4)
+                .and_then(|b| <[u8; 2]>::try_from(b).ok())
+                .map(u16::from_le_bytes)
+                .unwrap_or(0) as usize;
+            let map_start = (n - 6)
+                .checked_sub(num_buckets)
+                .ok_or_else(|| Bad::corrupt("bad data block hash index"))?;
+            (num_restarts, map_start)
+        } else {
+            (footer, n - 4)
+        };
     let restarts_len = (num_restarts as usize)
         .checked_mul(4)
         .filter(|&l| l <= end_of_restarts)
@@ -104,7 +105,10 @@ fn entry_area(data: &[u8]) -> DResult<&[u8]> {
     let limit = end_of_restarts - restarts_len;
     // The first restart point must be offset 0 (if there are entries).
     if num_restarts > 0 {
-        let first = data.get(limit..).and_then(decode_fixed32).unwrap_or(u32::MAX);
+        let first = data
+            .get(limit..)
+            .and_then(decode_fixed32)
+            .unwrap_or(u32::MAX);
         if first != 0 {
             return Err(Bad::corrupt("first restart point is not 0"));
         }
@@ -150,7 +154,10 @@ pub(crate) fn decode_entries(data: &[u8]) -> DResult<Vec<(Vec<u8>, Vec<u8>)>> {
 /// `value_delta_encoded` (format_version >= 4) entries carry no value
 /// length; an entry whose key shares bytes with its predecessor stores only
 /// a signed size delta and its offset follows the previous block.
-pub(crate) fn decode_index(data: &[u8], value_delta_encoded: bool) -> DResult<Vec<(Vec<u8>, BlockHandle)>> {
+pub(crate) fn decode_index(
+    data: &[u8],
+    value_delta_encoded: bool,
+) -> DResult<Vec<(Vec<u8>, BlockHandle)>> {
     if !value_delta_encoded {
         return decode_entries(data)?
             .into_iter()
@@ -207,7 +214,10 @@ pub(crate) mod tests {
                 restarts.push(buf.len() as u32);
                 0
             } else {
-                prev.iter().zip(k.iter()).take_while(|(a, b)| a == b).count()
+                prev.iter()
+                    .zip(k.iter())
+                    .take_while(|(a, b)| a == b)
+                    .count()
             };
             put_varint64(&mut buf, shared as u64);
             put_varint64(&mut buf, (k.len() - shared) as u64);
@@ -236,7 +246,9 @@ pub(crate) mod tests {
 
     #[test]
     fn entries_with_restarts() {
-        let keys: Vec<Vec<u8>> = (0..40).map(|i| format!("key{:04}", i * 7).into_bytes()).collect();
+        let keys: Vec<Vec<u8>> = (0..40)
+            .map(|i| format!("key{:04}", i * 7).into_bytes())
+            .collect();
         let entries: Vec<(&[u8], &[u8])> = keys.iter().map(|k| (k.as_slice(), &k[3..])).collect();
         for interval in [1, 3, 16] {
             let block = build_block(&entries, interval);
@@ -260,7 +272,13 @@ pub(crate) mod tests {
         block.extend_from_slice(&3u16.to_le_bytes());
         block.extend_from_slice(&(footer | (1 << 31)).to_le_bytes());
         let got = decode_entries(&block).unwrap();
-        assert_eq!(got, vec![(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"2".to_vec())]);
+        assert_eq!(
+            got,
+            vec![
+                (b"a".to_vec(), b"1".to_vec()),
+                (b"b".to_vec(), b"2".to_vec())
+            ]
+        );
     }
 
     #[test]
@@ -300,8 +318,26 @@ pub(crate) mod tests {
         buf.extend_from_slice(&0u32.to_le_bytes());
         buf.extend_from_slice(&1u32.to_le_bytes());
         let got = decode_index(&buf, true).unwrap();
-        assert_eq!(got[0], (b"k1".to_vec(), BlockHandle { offset: 0, size: 100 }));
-        assert_eq!(got[1], (b"k2".to_vec(), BlockHandle { offset: 105, size: 90 }));
+        assert_eq!(
+            got[0],
+            (
+                b"k1".to_vec(),
+                BlockHandle {
+                    offset: 0,
+                    size: 100
+                }
+            )
+        );
+        assert_eq!(
+            got[1],
+            (
+                b"k2".to_vec(),
+                BlockHandle {
+                    offset: 105,
+                    size: 90
+                }
+            )
+        );
     }
 
     #[test]
@@ -309,13 +345,19 @@ pub(crate) mod tests {
         let body = build_block(&[(b"a", b"1")], 16);
         assert_eq!(unwrap_block(&with_trailer(&body, 0), 1, 0).unwrap(), body);
         let compressed = snap::raw::Encoder::new().compress_vec(&body).unwrap();
-        assert_eq!(unwrap_block(&with_trailer(&compressed, 1), 1, 0).unwrap(), body);
+        assert_eq!(
+            unwrap_block(&with_trailer(&compressed, 1), 1, 0).unwrap(),
+            body
+        );
         let mut bad = with_trailer(&body, 0);
         bad[0] ^= 1;
         let err = unwrap_block(&bad, 1, 4096).unwrap_err();
         assert_eq!(err, Bad::corrupt("block checksum mismatch at offset 4096"));
         assert!(unwrap_block(&bad, 0, 0).is_ok());
-        assert!(matches!(unwrap_block(&with_trailer(&body, 7), 1, 0), Err(Bad::Unsupported(_))));
+        assert!(matches!(
+            unwrap_block(&with_trailer(&body, 7), 1, 0),
+            Err(Bad::Unsupported(_))
+        ));
         assert!(unwrap_block(&[1, 2], 1, 0).is_err());
     }
 }

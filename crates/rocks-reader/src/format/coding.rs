@@ -15,16 +15,8 @@ impl<'a> Reader<'a> {
         Reader { buf, pos: 0 }
     }
 
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
-    }
-
-    pub(crate) fn remaining(&self) -> &'a [u8] {
-        self.buf.get(self.pos..).unwrap_or(&[])
     }
 
     pub(crate) fn bytes(&mut self, n: usize, what: &str) -> DResult<&'a [u8]> {
@@ -110,6 +102,7 @@ pub(crate) fn unmask_crc(masked: u32) -> u32 {
 }
 
 /// RocksDB's masked crc32c (`crc32c::Mask`).
+#[cfg(test)]
 pub(crate) fn mask_crc(crc: u32) -> u32 {
     crc.rotate_right(15).wrapping_add(0xa282_ead8)
 }
@@ -135,7 +128,17 @@ mod tests {
 
     #[test]
     fn varint_roundtrip() {
-        for v in [0u64, 1, 127, 128, 300, 16383, 16384, u32::MAX as u64, u64::MAX] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
             let mut b = Vec::new();
             put_varint64(&mut b, v);
             let mut r = Reader::new(&b);

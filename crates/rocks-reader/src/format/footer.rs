@@ -109,11 +109,15 @@ pub(crate) fn decode_footer(tail: &[u8]) -> DResult<Footer> {
                 format_version,
             })
         }
-        PLAIN_TABLE_MAGIC | LEGACY_PLAIN_TABLE_MAGIC => {
-            Err(Bad::unsupported("plain table SST (only block-based tables supported)"))
-        }
-        CUCKOO_TABLE_MAGIC => Err(Bad::unsupported("cuckoo table SST (only block-based tables supported)")),
-        other => Err(Bad::corrupt(format!("bad table magic number {other:#018x}"))),
+        PLAIN_TABLE_MAGIC | LEGACY_PLAIN_TABLE_MAGIC => Err(Bad::unsupported(
+            "plain table SST (only block-based tables supported)",
+        )),
+        CUCKOO_TABLE_MAGIC => Err(Bad::unsupported(
+            "cuckoo table SST (only block-based tables supported)",
+        )),
+        other => Err(Bad::corrupt(format!(
+            "bad table magic number {other:#018x}"
+        ))),
     }
 }
 
@@ -141,8 +145,20 @@ mod tests {
         let f = decode_footer(tail).unwrap();
         assert_eq!(f.checksum, 1);
         assert_eq!(f.format_version, 5);
-        assert_eq!(f.metaindex, BlockHandle { offset: 1000, size: 50 });
-        assert_eq!(f.index, BlockHandle { offset: 300_000, size: 4096 });
+        assert_eq!(
+            f.metaindex,
+            BlockHandle {
+                offset: 1000,
+                size: 50
+            }
+        );
+        assert_eq!(
+            f.index,
+            BlockHandle {
+                offset: 300_000,
+                size: 4096
+            }
+        );
     }
 
     #[test]
@@ -158,14 +174,29 @@ mod tests {
         let f = decode_footer(&tail).unwrap();
         assert_eq!(f.format_version, 0);
         assert_eq!(f.checksum, CHECKSUM_CRC32C);
-        assert_eq!(f.index, BlockHandle { offset: 30, size: 40 });
+        assert_eq!(
+            f.index,
+            BlockHandle {
+                offset: 30,
+                size: 40
+            }
+        );
     }
 
     #[test]
     fn rejects() {
-        assert!(matches!(decode_footer(&new_footer(1, (1, 1), (1, 1), 6)), Err(Bad::Unsupported(_))));
-        assert!(matches!(decode_footer(&new_footer(2, (1, 1), (1, 1), 5)), Err(Bad::Unsupported(_))));
-        assert!(matches!(decode_footer(&new_footer(9, (1, 1), (1, 1), 5)), Err(Bad::Corrupt(_))));
+        assert!(matches!(
+            decode_footer(&new_footer(1, (1, 1), (1, 1), 6)),
+            Err(Bad::Unsupported(_))
+        ));
+        assert!(matches!(
+            decode_footer(&new_footer(2, (1, 1), (1, 1), 5)),
+            Err(Bad::Unsupported(_))
+        ));
+        assert!(matches!(
+            decode_footer(&new_footer(9, (1, 1), (1, 1), 5)),
+            Err(Bad::Corrupt(_))
+        ));
         assert!(matches!(decode_footer(&[0u8; 53]), Err(Bad::Corrupt(_))));
         assert!(matches!(decode_footer(&[0u8; 3]), Err(Bad::Corrupt(_))));
         let mut plain = vec![0u8; 45];

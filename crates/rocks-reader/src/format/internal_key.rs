@@ -29,8 +29,10 @@ impl Kind {
             0x7 => Kind::SingleDeletion,
             0xF => Kind::RangeDeletion,
             0x11 => Kind::BlobIndex,
-            0x14 | 0x15 | 0x16 => {
-                return Err(Bad::unsupported(format!("value type {t:#x} (user-defined timestamps / wide columns)")))
+            0x14..=0x16 => {
+                return Err(Bad::unsupported(format!(
+                    "value type {t:#x} (user-defined timestamps / wide columns)"
+                )))
             }
             other => return Err(Bad::corrupt(format!("unknown value type {other:#x}"))),
         })
@@ -56,10 +58,16 @@ mod tests {
     fn split() {
         let mut k = b"user".to_vec();
         k.extend_from_slice(&((42u64 << 8) | 1).to_le_bytes());
-        assert_eq!(split_internal_key(&k).unwrap(), (&b"user"[..], 42, Kind::Value));
+        assert_eq!(
+            split_internal_key(&k).unwrap(),
+            (&b"user"[..], 42, Kind::Value)
+        );
         k.truncate(4);
         k.extend_from_slice(&((7u64 << 8) | 0xF).to_le_bytes());
-        assert_eq!(split_internal_key(&k).unwrap(), (&b"user"[..], 7, Kind::RangeDeletion));
+        assert_eq!(
+            split_internal_key(&k).unwrap(),
+            (&b"user"[..], 7, Kind::RangeDeletion)
+        );
         assert!(split_internal_key(b"short").is_err());
         let mut k = b"u".to_vec();
         k.extend_from_slice(&((1u64 << 8) | 0x42).to_le_bytes());

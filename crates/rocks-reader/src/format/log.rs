@@ -33,18 +33,21 @@ pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec
             pos += block_left;
             continue;
         }
-        let Some(header) = data.get(pos..pos + HEADER) else {
+        let Some(&[c0, c1, c2, c3, l0, l1, rtype]) = data.get(pos..pos + HEADER) else {
             break; // torn header at end of file
         };
-        let length = usize::from(u16::from_le_bytes([header[4], header[5]]));
-        let rtype = header[6];
+        let length = usize::from(u16::from_le_bytes([l0, l1]));
         if rtype == 0 && length == 0 {
             // Zero-filled (preallocated / padded) space: skip rest of block.
             pos += block_left;
             continue;
         }
         let recyclable = (5..=8).contains(&rtype);
-        let hdr = if recyclable { RECYCLABLE_HEADER } else { HEADER };
+        let hdr = if recyclable {
+            RECYCLABLE_HEADER
+        } else {
+            HEADER
+        };
         let end = pos + hdr + length;
         if end > len {
             break; // torn tail
@@ -54,16 +57,21 @@ pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec
                 "log record at offset {pos} crosses a block boundary"
             )));
         }
-        let stored = decode_fixed32(header).unwrap_or(0);
+        let stored = u32::from_le_bytes([c0, c1, c2, c3]);
         let actual = crc32c::crc32c(data.get(pos + 6..end).unwrap_or(&[]));
         if unmask_crc(stored) != actual {
             if end == len {
                 break; // torn final record
             }
-            return Err(Bad::corrupt(format!("log record checksum mismatch at offset {pos}")));
+            return Err(Bad::corrupt(format!(
+                "log record checksum mismatch at offset {pos}"
+            )));
         }
         if recyclable {
-            let num = data.get(pos + 7..pos + 11).and_then(decode_fixed32).unwrap_or(0);
+            let num = data
+                .get(pos + 7..pos + 11)
+                .and_then(decode_fixed32)
+                .unwrap_or(0);
             if let Some(f) = file_number {
                 if u64::from(num) != f & 0xffff_ffff {
                     break; // stale record of a recycled log
@@ -74,29 +82,43 @@ pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec
         match rtype {
             1 | 5 => {
                 if partial.is_some() {
-                    return Err(Bad::corrupt(format!("partial log record without end before offset {pos}")));
+                    return Err(Bad::corrupt(format!(
+                        "partial log record without end before offset {pos}"
+                    )));
                 }
                 records.push(payload.to_vec());
             }
             2 | 6 => {
                 if partial.is_some() {
-                    return Err(Bad::corrupt(format!("partial log record without end before offset {pos}")));
+                    return Err(Bad::corrupt(format!(
+                        "partial log record without end before offset {pos}"
+                    )));
                 }
                 partial = Some(payload.to_vec());
             }
             3 | 7 => match partial.as_mut() {
                 Some(p) => p.extend_from_slice(payload),
-                None => return Err(Bad::corrupt(format!("MIDDLE log record without FIRST at offset {pos}"))),
+                None => {
+                    return Err(Bad::corrupt(format!(
+                        "MIDDLE log record without FIRST at offset {pos}"
+                    )))
+                }
             },
             4 | 8 => match partial.take() {
                 Some(mut p) => {
                     p.extend_from_slice(payload);
                     records.push(p);
                 }
-                None => return Err(Bad::corrupt(format!("LAST log record without FIRST at offset {pos}"))),
+                None => {
+                    return Err(Bad::corrupt(format!(
+                        "LAST log record without FIRST at offset {pos}"
+                    )))
+                }
             },
             other => {
-                return Err(Bad::corrupt(format!("unknown log record type {other} at offset {pos}")));
+                return Err(Bad::corrupt(format!(
+                    "unknown log record type {other} at offset {pos}"
+                )));
             }
         }
         pos = end;
@@ -197,7 +219,10 @@ pub(crate) mod tests {
         let mut log = write_log(&[b"aaaa", b"bbbb", b"cccc"]);
         log[HEADER] ^= 0xff; // payload byte of first record
         let err = read_records(&log, None).unwrap_err();
-        assert_eq!(err, Bad::corrupt("log record checksum mismatch at offset 0"));
+        assert_eq!(
+            err,
+            Bad::corrupt("log record checksum mismatch at offset 0")
+        );
     }
 
     #[test]

@@ -109,13 +109,13 @@ pub(crate) fn decode_version_edit(rec: &[u8]) -> DResult<VersionEdit> {
                         let field = r.varstring("new file custom field")?;
                         match ctag {
                             K_OLDEST_BLOB_FILE_NUMBER => {
-                                oldest_blob_file = Reader::new(field).varint64("oldest blob file")?;
+                                oldest_blob_file =
+                                    Reader::new(field).varint64("oldest blob file")?;
                             }
-                            K_PATH_ID => {
-                                if field.first().copied().unwrap_or(0) != 0 {
-                                    return Err(Bad::unsupported("table file in a secondary db_path"));
-                                }
+                            K_PATH_ID if field.first().copied().unwrap_or(0) != 0 => {
+                                return Err(Bad::unsupported("table file in a secondary db_path"));
                             }
+                            K_PATH_ID => {}
                             t if t & K_CUSTOM_TAG_NON_SAFE_IGNORE_MASK != 0 => {
                                 return Err(Bad::unsupported(format!(
                                     "new-file4 custom field {t} that cannot be ignored"
@@ -135,7 +135,9 @@ pub(crate) fn decode_version_edit(rec: &[u8]) -> DResult<VersionEdit> {
                 });
             }
             K_COLUMN_FAMILY => e.column_family = r.varint32("column family")?,
-            K_COLUMN_FAMILY_ADD => e.column_family_add = Some(r.varstring("column family name")?.to_vec()),
+            K_COLUMN_FAMILY_ADD => {
+                e.column_family_add = Some(r.varstring("column family name")?.to_vec())
+            }
             K_COLUMN_FAMILY_DROP => e.column_family_drop = true,
             K_MAX_COLUMN_FAMILY => {
                 r.varint32("max column family")?;
@@ -191,7 +193,10 @@ mod tests {
         put_varint64(&mut b, 0);
         put_varint64(&mut b, 7);
         let e = decode_version_edit(&b).unwrap();
-        assert_eq!(e.comparator.as_deref(), Some(&b"leveldb.BytewiseComparator"[..]));
+        assert_eq!(
+            e.comparator.as_deref(),
+            Some(&b"leveldb.BytewiseComparator"[..])
+        );
         assert_eq!(e.log_number, Some(8));
         assert_eq!(e.next_file_number, Some(10));
         assert_eq!(e.last_sequence, Some(1234));

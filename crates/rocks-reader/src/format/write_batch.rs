@@ -53,10 +53,16 @@ pub(crate) fn decode_batch(rep: &[u8]) -> DResult<Batch<'_>> {
                 let cf = r.varint32("column family")?;
                 (cf, Op::SingleDelete(r.varstring("key")?))
             }
-            0xF => (0, Op::DeleteRange(r.varstring("begin key")?, r.varstring("end key")?)),
+            0xF => (
+                0,
+                Op::DeleteRange(r.varstring("begin key")?, r.varstring("end key")?),
+            ),
             0xE => {
                 let cf = r.varint32("column family")?;
-                (cf, Op::DeleteRange(r.varstring("begin key")?, r.varstring("end key")?))
+                (
+                    cf,
+                    Op::DeleteRange(r.varstring("begin key")?, r.varstring("end key")?),
+                )
             }
             0x2 => (0, Op::Merge(r.varstring("key")?, r.varstring("value")?)),
             0x6 => {
@@ -66,7 +72,10 @@ pub(crate) fn decode_batch(rep: &[u8]) -> DResult<Batch<'_>> {
             0x11 => (0, Op::BlobIndex(r.varstring("key")?, r.varstring("value")?)),
             0x10 => {
                 let cf = r.varint32("column family")?;
-                (cf, Op::BlobIndex(r.varstring("key")?, r.varstring("value")?))
+                (
+                    cf,
+                    Op::BlobIndex(r.varstring("key")?, r.varstring("value")?),
+                )
             }
             0x3 => {
                 r.varstring("log data")?;
@@ -80,7 +89,9 @@ pub(crate) fn decode_batch(rep: &[u8]) -> DResult<Batch<'_>> {
             }
             other => {
                 if other > 0x14 && other < 0x20 {
-                    return Err(Bad::unsupported(format!("write batch record type {other:#x}")));
+                    return Err(Bad::unsupported(format!(
+                        "write batch record type {other:#x}"
+                    )));
                 }
                 return Err(Bad::corrupt(format!("unknown write batch tag {other:#x}")));
             }
@@ -152,7 +163,13 @@ pub(crate) mod tests {
         assert!(decode_batch(&batch_bytes(1, 2, &body)).is_err()); // wrong count
         assert!(decode_batch(&batch_bytes(1, 1, &body[..body.len() - 1])).is_err()); // truncated
         assert!(decode_batch(&batch_bytes(1, 1, &[0x42])).is_err());
-        assert!(matches!(decode_batch(&batch_bytes(1, 0, &[0x9])), Err(Bad::Unsupported(_))));
-        assert!(decode_batch(&batch_bytes(1, 0, &[])).unwrap().ops.is_empty());
+        assert!(matches!(
+            decode_batch(&batch_bytes(1, 0, &[0x9])),
+            Err(Bad::Unsupported(_))
+        ));
+        assert!(decode_batch(&batch_bytes(1, 0, &[]))
+            .unwrap()
+            .ops
+            .is_empty());
     }
 }
