@@ -29,6 +29,8 @@ pub enum Aimrepo {
     Ls(LsArgs),
     /// List properties across all runs.
     Properties(PropertiesArgs),
+    /// Summarize runs performance metrics.
+    Report(ReportArgs),
 }
 
 /// Options shared by the commands that read a repository.
@@ -80,6 +82,61 @@ pub struct PropertiesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PropertiesFormat::Table)]
     pub format: PropertiesFormat,
+}
+
+/// Which value of a metric's sequence counts for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValueKind {
+    /// The value tracked at the highest step (the true final value).
+    Last,
+    /// The largest value tracked (best-over-training for accuracies).
+    Max,
+    /// The smallest value tracked (best-over-training for losses).
+    Min,
+}
+
+/// Output format of `report` on stdout (the CSV and Parquet files are written either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// The original's grouped console table.
+    Table,
+    /// One CSV table of every campaign, one header row, full precision.
+    Csv,
+    /// JSON, full precision.
+    Json,
+    /// A Markdown table per campaign, rounded to --precision, ready to paste.
+    Markdown,
+}
+
+/// `tcbench aimrepo report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Campaign ID to select (`hparams.campaign_id`); by default every campaign is reported.
+    #[arg(long = "campaign-id", value_name = "ID")]
+    pub campaign_id: Option<String>,
+    /// Comma separated list of metrics to consider.
+    #[arg(long, value_name = "LIST", default_value = "acc")]
+    pub metrics: String,
+    /// Comma separated list of contexts (test split names) to consider [default: every context whose name starts with `test`].
+    #[arg(long, value_name = "LIST")]
+    pub contexts: Option<String>,
+    /// Comma separated list of hyper-parameters to group by (with or without the `hparams.` prefix) [default: every hyper-parameter with more than one value, except campaign_exp_idx, seed and split_index].
+    #[arg(long, value_name = "LIST")]
+    pub groupby: Option<String>,
+    /// Folder where to store output reports [default: the repository folder].
+    #[arg(long = "output-folder", value_name = "PATH")]
+    pub output_folder: Option<PathBuf>,
+    /// Number of floating point digits in console report.
+    #[arg(long, default_value_t = 2)]
+    pub precision: i32,
+    /// Which value of each metric counts for a run.
+    #[arg(long, value_enum, default_value_t = ValueKind::Last)]
+    pub value: ValueKind,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
 #[cfg(test)]

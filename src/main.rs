@@ -1,6 +1,7 @@
 //! `tcbench`: parse the command line, dispatch, print `tcbench: error: …` and map the outcome
 //! to an exit code (0 success, 1 error, 2 usage, 3 partial: some runs could not be read).
 
+mod aggregate;
 mod cli;
 mod commands;
 mod frame;

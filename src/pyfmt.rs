@@ -127,6 +127,13 @@ impl PyVal {
             PyVal::Str(s) => str_repr(s),
         }
     }
+    /// Python's `str()` of the value.
+    pub fn str_form(&self) -> String {
+        match self {
+            PyVal::Str(s) => s.clone(),
+            other => other.repr(),
+        }
+    }
     fn rank(&self) -> u8 {
         match self {
             PyVal::None => 0,

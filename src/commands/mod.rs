@@ -32,5 +32,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Aimrepo(Aimrepo::Ls(args)) => aimrepo::ls::run(&args),
         Command::Aimrepo(Aimrepo::Properties(args)) => aimrepo::properties::run(&args),
+        Command::Aimrepo(Aimrepo::Report(args)) => aimrepo::report::run(&args),
     }
 }

@@ -1,3 +1,4 @@
 //! Renderers: each formats computed data into a writer and computes nothing itself.
 
+pub mod report_table;
 pub mod richtable;

@@ -177,11 +177,11 @@ impl Repo {
 
 /// Maps `f` over `items` on all cores (scoped threads pulling from a shared counter),
 /// keeping the input order.
-pub fn par_map<T, R, F>(items: &[T], f: F) -> Vec<R>
+pub fn par_map<'a, T, R, F>(items: &'a [T], f: F) -> Vec<R>
 where
     T: Sync,
     R: Send,
-    F: Fn(&T) -> R + Sync,
+    F: Fn(&'a T) -> R + Sync,
 {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())

@@ -1,7 +1,9 @@
 //! `tcbench aimrepo`: the subcommands, one file each, and the loading they share.
 
+mod files;
 pub mod ls;
 pub mod properties;
+pub mod report;
 
 use aim_store::{Repo, Run};
 use anyhow::Context;
@@ -13,7 +15,6 @@ use crate::printer;
 /// The runs a command works on, after reporting problems and hiding archived runs.
 pub struct Loaded {
     /// The repository.
-    #[allow(dead_code)] // read by `report`
     pub repo: Repo,
     /// Readable runs (archived ones only with `--archived`), in hash order.
     pub runs: Vec<Run>,

@@ -1,0 +1,526 @@
+//! The files `report` writes — `summary_*.csv` (pandas' two header rows) and
+//! `runsinfo_*.parquet` (one row per run × context), split by `flowpic_dim` as the original —
+//! and the stdout formats csv / json / markdown. Every file is written whole or not at all:
+//! written to a temporary sibling, then renamed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+
+use super::report::{Campaign, RunRow};
+use crate::aggregate::{np_round, Stats};
+use crate::pyfmt::{float_repr, json_str, PyVal};
+
+/// Writes `bytes` to `path` atomically (temporary sibling + rename).
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f =
+            std::fs::File::create(&tmp).with_context(|| format!("creating `{}`", tmp.display()))?;
+        write(&mut f)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("renaming into `{}`", path.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn csv_float(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        float_repr(x)
+    }
+}
+
+fn csv_key(v: &PyVal) -> String {
+    match v {
+        PyVal::None => String::new(),
+        other => other.str_form(),
+    }
+}
+
+/// The split hyper-parameter of the files: `flowpic_dim`, or `max_n_pkts` when every run's
+/// `flow_representation` is `pktseries` (xgboost campaigns).
+fn split_param(members: &[&RunRow]) -> &'static str {
+    let pkt = !members.is_empty()
+        && members.iter().all(|r| {
+            matches!(r.column("hparams.flow_representation"), Some(PyVal::Str(s)) if s == "pktseries")
+        });
+    if pkt {
+        "max_n_pkts"
+    } else {
+        "flowpic_dim"
+    }
+}
+
+/// Writes one campaign's files; returns their paths in the order written.
+pub fn write_campaign(
+    folder: &Path,
+    c: &Campaign,
+    members: &[&RunRow],
+    metrics: &[String],
+    contexts: &[String],
+) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(folder).with_context(|| format!("creating `{}`", folder.display()))?;
+    let h = split_param(members);
+    let full = format!("hparams.{h}");
+    let mut values: Vec<PyVal> = Vec::new();
+    for r in members {
+        if let Some(v) = r.column(&full) {
+            if !values.iter().any(|x| x.same(v)) {
+                values.push(v.clone());
+            }
+        }
+    }
+    let mut saved = Vec::new();
+    if values.is_empty() {
+        let p = folder.join("runsinfo.parquet");
+        write_parquet(&p, members, metrics, contexts)?;
+        saved.push(p);
+        let p = folder.join("summary.csv");
+        write_summary_csv(&p, c, metrics, None)?;
+        saved.push(p);
+        return Ok(saved);
+    }
+    let key_pos = c.groupby.iter().position(|g| g == &full);
+    for v in values {
+        let subset: Vec<&RunRow> = members
+            .iter()
+            .copied()
+            .filter(|r| r.column(&full).is_some_and(|x| x.same(&v)))
+            .collect();
+        let p = folder.join(format!("runsinfo_{h}_{}.parquet", v.str_form()));
+        write_parquet(&p, &subset, metrics, contexts)?;
+        saved.push(p);
+        let p = folder.join(format!("summary_{h}_{}.csv", v.str_form()));
+        write_summary_csv(&p, c, metrics, key_pos.map(|i| (i, &v)))?;
+        saved.push(p);
+    }
+    Ok(saved)
+}
+
+fn stat_cells(s: &Stats, with_count: bool) -> Vec<String> {
+    let mut cells = Vec::new();
+    if with_count {
+        cells.push(s.count.to_string());
+    }
+    cells.extend([csv_float(s.mean), csv_float(s.std), csv_float(s.ci95)]);
+    cells
+}
+
+/// `summary_*.csv`: pandas' MultiIndex header (two rows), group columns first, full precision.
+/// `filter` keeps only the groups whose key at that position equals the value, and drops it.
+fn write_summary_csv(
+    path: &Path,
+    c: &Campaign,
+    metrics: &[String],
+    filter: Option<(usize, &PyVal)>,
+) -> anyhow::Result<()> {
+    let mut index: Vec<String> = vec!["test_split_name".into()];
+    for (i, g) in c.groupby.iter().enumerate() {
+        if filter.is_some_and(|(k, _)| k == i) {
+            continue;
+        }
+        index.push(g.strip_prefix("hparams.").unwrap_or(g).to_owned());
+    }
+    let mut top = index.clone();
+    let mut bottom = vec![String::new(); index.len()];
+    for m in metrics {
+        for s in ["count", "mean", "std", "ci95"] {
+            top.push(m.clone());
+            bottom.push(s.into());
+        }
+    }
+    for s in ["mean", "std", "ci95"] {
+        top.push("run_duration".into());
+        bottom.push(s.into());
+    }
+    write_atomic(path, |f| {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(f);
+        w.write_record(&top)?;
+        w.write_record(&bottom)?;
+        for g in &c.groups {
+            if let Some((k, v)) = filter {
+                if !g.keys.get(k).is_some_and(|x| x.same(v)) {
+                    continue;
+                }
+            }
+            let mut rec = vec![g.split.clone()];
+            for (i, key) in g.keys.iter().enumerate() {
+                if filter.is_some_and(|(k, _)| k == i) {
+                    continue;
+                }
+                rec.push(csv_key(key));
+            }
+            for s in &g.metrics {
+                rec.extend(stat_cells(s, true));
+            }
+            rec.extend(stat_cells(&g.duration, false));
+            w.write_record(&rec)?;
+        }
+        w.flush()?;
+        Ok(())
+    })
+}
+
+enum Col {
+    Str(Vec<Option<String>>),
+    F64(Vec<Option<f64>>),
+    I64(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+}
+
+impl Col {
+    fn into_array(self) -> (DataType, ArrayRef) {
+        match self {
+            Col::Str(v) => (DataType::Utf8, Arc::new(StringArray::from(v))),
+            Col::F64(v) => (DataType::Float64, Arc::new(Float64Array::from(v))),
+            Col::I64(v) => (DataType::Int64, Arc::new(Int64Array::from(v))),
+            Col::Bool(v) => (DataType::Boolean, Arc::new(BooleanArray::from(v))),
+        }
+    }
+}
+
+/// A typed column from Python values: ints, floats (ints and floats mixed), bools, else str.
+fn param_col(values: Vec<Option<PyVal>>) -> Col {
+    let present: Vec<&PyVal> = values
+        .iter()
+        .flatten()
+        .filter(|v| **v != PyVal::None)
+        .collect();
+    let all = |f: fn(&PyVal) -> bool| !present.is_empty() && present.iter().all(|v| f(v));
+    if all(|v| matches!(v, PyVal::Int(_))) {
+        Col::I64(
+            values
+                .into_iter()
+                .map(|v| match v {
+                    Some(PyVal::Int(i)) => Some(i),
+                    _ => None,
+                })
+                .collect(),
+        )
+    } else if all(|v| matches!(v, PyVal::Int(_) | PyVal::Float(_))) {
+        Col::F64(
+            values
+                .into_iter()
+                .map(|v| match v {
+                    Some(PyVal::Int(i)) => Some(i as f64),
+                    Some(PyVal::Float(f)) => Some(f),
+                    _ => None,
+                })
+                .collect(),
+        )
+    } else if all(|v| matches!(v, PyVal::Bool(_))) {
+        Col::Bool(
+            values
+                .into_iter()
+                .map(|v| match v {
+                    Some(PyVal::Bool(b)) => Some(b),
+                    _ => None,
+                })
+                .collect(),
+        )
+    } else {
+        Col::Str(
+            values
+                .into_iter()
+                .map(|v| match v {
+                    None | Some(PyVal::None) => None,
+                    Some(x) => Some(x.str_form()),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// `runsinfo_*.parquet`: one row per run × context, the columns of the original.
+fn write_parquet(
+    path: &Path,
+    members: &[&RunRow],
+    metrics: &[String],
+    contexts: &[String],
+) -> anyhow::Result<()> {
+    let rows: Vec<(usize, &RunRow)> = contexts
+        .iter()
+        .enumerate()
+        .flat_map(|(ci, _)| members.iter().map(move |r| (ci, *r)))
+        .collect();
+    let mut cols: Vec<(String, Col)> = Vec::new();
+    let s =
+        |f: &dyn Fn(&RunRow) -> Option<String>| Col::Str(rows.iter().map(|(_, r)| f(r)).collect());
+    cols.push(("hash".into(), s(&|r| Some(r.run.hash().to_owned()))));
+    cols.push(("name".into(), s(&|r| r.run.props.name.clone())));
+    cols.push((
+        "description".into(),
+        s(&|r| r.run.props.description.clone()),
+    ));
+    cols.push((
+        "archived".into(),
+        Col::Bool(
+            rows.iter()
+                .map(|(_, r)| Some(r.run.props.archived))
+                .collect(),
+        ),
+    ));
+    cols.push((
+        "creation_time".into(),
+        Col::F64(
+            rows.iter()
+                .map(|(_, r)| r.run.props.creation_time)
+                .collect(),
+        ),
+    ));
+    cols.push((
+        "end_time".into(),
+        Col::F64(rows.iter().map(|(_, r)| r.run.end_time()).collect()),
+    ));
+    cols.push((
+        "active".into(),
+        Col::Bool(rows.iter().map(|(_, r)| Some(r.run.active())).collect()),
+    ));
+    cols.push(("experiment".into(), s(&|r| r.run.props.experiment.clone())));
+    cols.push((
+        "tags".into(),
+        s(&|r| {
+            Some(format!(
+                "[{}]",
+                r.run
+                    .props
+                    .tags
+                    .iter()
+                    .map(|t| json_str(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }),
+    ));
+    let mut names: Vec<String> = Vec::new();
+    for (_, r) in &rows {
+        for (k, _) in &r.columns {
+            if !k.starts_with("__system") && !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+    }
+    for n in names {
+        let values: Vec<Option<PyVal>> = rows.iter().map(|(_, r)| r.column(&n).cloned()).collect();
+        cols.push((n.replace("hparams.", ""), param_col(values)));
+    }
+    for (mi, m) in metrics.iter().enumerate() {
+        cols.push((
+            m.clone(),
+            Col::F64(rows.iter().map(|(ci, r)| r.values[*ci][mi]).collect()),
+        ));
+    }
+    cols.push((
+        "test_split_name".into(),
+        Col::Str(
+            rows.iter()
+                .map(|(ci, _)| Some(contexts[*ci].clone()))
+                .collect(),
+        ),
+    ));
+    cols.push((
+        "run_duration".into(),
+        Col::F64(rows.iter().map(|(_, r)| r.run.duration()).collect()),
+    ));
+    let mut fields = Vec::new();
+    let mut arrays = Vec::new();
+    for (name, col) in cols {
+        let (ty, arr) = col.into_array();
+        fields.push(Field::new(name, ty, true));
+        arrays.push(arr);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    write_atomic(path, |f| {
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .build();
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, Some(props))?;
+        w.write(&batch)?;
+        w.close()?;
+        Ok(())
+    })
+}
+
+fn group_names(campaigns: &[&Campaign]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for c in campaigns {
+        for g in &c.groupby {
+            if !names.contains(g) {
+                names.push(g.clone());
+            }
+        }
+    }
+    names
+}
+
+/// `--format csv`: one table of every campaign, one header row, full precision.
+pub fn write_flat_csv(
+    out: &mut impl Write,
+    campaigns: &[&Campaign],
+    metrics: &[String],
+) -> anyhow::Result<()> {
+    let names = group_names(campaigns);
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(out);
+    let mut header = vec!["campaign_id".to_owned(), "split".to_owned()];
+    header.extend(
+        names
+            .iter()
+            .map(|g| g.strip_prefix("hparams.").unwrap_or(g).to_owned()),
+    );
+    header.push("runs".into());
+    for m in metrics {
+        for s in ["count", "mean", "std", "ci95"] {
+            header.push(format!("{m}_{s}"));
+        }
+    }
+    for s in ["mean", "std", "ci95"] {
+        header.push(format!("run_duration_{s}"));
+    }
+    w.write_record(&header)?;
+    for c in campaigns {
+        let id = c.id.as_ref().map(PyVal::str_form).unwrap_or_default();
+        for g in &c.groups {
+            let mut rec = vec![id.clone(), g.split.clone()];
+            for n in &names {
+                rec.push(
+                    c.groupby
+                        .iter()
+                        .position(|x| x == n)
+                        .and_then(|i| g.keys.get(i))
+                        .map(csv_key)
+                        .unwrap_or_default(),
+                );
+            }
+            rec.push(g.runs.to_string());
+            for s in &g.metrics {
+                rec.extend(stat_cells(s, true));
+            }
+            rec.extend(stat_cells(&g.duration, false));
+            w.write_record(&rec)?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn jnum(x: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(x)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn jstats(s: &Stats) -> serde_json::Value {
+    serde_json::json!({"count": s.count, "mean": jnum(s.mean), "std": jnum(s.std), "ci95": jnum(s.ci95)})
+}
+
+fn jval(v: &PyVal) -> serde_json::Value {
+    match v {
+        PyVal::None => serde_json::Value::Null,
+        PyVal::Bool(b) => (*b).into(),
+        PyVal::Int(i) => (*i).into(),
+        PyVal::Float(f) => jnum(*f),
+        PyVal::Str(s) => s.clone().into(),
+    }
+}
+
+/// `--format json`.
+pub fn json(campaigns: &[&Campaign], metrics: &[String]) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = campaigns
+        .iter()
+        .map(|c| {
+            let groups: Vec<serde_json::Value> = c
+                .groups
+                .iter()
+                .map(|g| {
+                    let keys: serde_json::Map<String, serde_json::Value> = c
+                        .groupby
+                        .iter()
+                        .zip(&g.keys)
+                        .map(|(n, v)| (n.strip_prefix("hparams.").unwrap_or(n).to_owned(), jval(v)))
+                        .collect();
+                    let ms: serde_json::Map<String, serde_json::Value> =
+                        metrics.iter().zip(&g.metrics).map(|(m, s)| (m.clone(), jstats(s))).collect();
+                    serde_json::json!({"split": g.split, "groups": keys, "runs": g.runs, "metrics": ms, "run_duration": jstats(&g.duration)})
+                })
+                .collect();
+            serde_json::json!({
+                "campaign_id": c.id.as_ref().map(jval).unwrap_or(serde_json::Value::Null),
+                "runs": c.runs,
+                "groupby": c.groupby.iter().map(|g| g.strip_prefix("hparams.").unwrap_or(g)).collect::<Vec<_>>(),
+                "groups": groups,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(list)
+}
+
+/// `--format markdown`: a pipe table per campaign, numbers rounded to `precision`.
+pub fn write_markdown(
+    out: &mut impl Write,
+    campaigns: &[&Campaign],
+    metrics: &[String],
+    precision: i32,
+) -> anyhow::Result<()> {
+    let r = |x: f64| float_repr(np_round(x, precision));
+    for c in campaigns {
+        let id =
+            c.id.as_ref()
+                .map(PyVal::str_form)
+                .unwrap_or_else(|| "None".into());
+        writeln!(out, "### campaign_id: {id} ({} runs)\n", c.runs)?;
+        let mut header = vec!["split".to_owned()];
+        header.extend(
+            c.groupby
+                .iter()
+                .map(|g| g.strip_prefix("hparams.").unwrap_or(g).to_owned()),
+        );
+        header.push("runs".into());
+        for m in metrics.iter().map(String::as_str).chain(["run_duration"]) {
+            for s in ["mean", "std", "ci95"] {
+                header.push(format!("{m} {s}"));
+            }
+        }
+        writeln!(out, "| {} |", header.join(" | "))?;
+        let aligns: Vec<&str> = header
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i == 0 { "---" } else { "---:" })
+            .collect();
+        writeln!(out, "| {} |", aligns.join(" | "))?;
+        for g in &c.groups {
+            let mut cells = vec![g.split.clone()];
+            cells.extend(g.keys.iter().map(PyVal::str_form));
+            cells.push(g.runs.to_string());
+            for s in g.metrics.iter().chain(std::iter::once(&g.duration)) {
+                cells.extend([r(s.mean), r(s.std), r(s.ci95)]);
+            }
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
