@@ -18,7 +18,8 @@
 #
 # Per fixture, under $OUT_DIR/<fixture>/:
 #   <cmd>.stdout  <cmd>.stderr  <cmd>.exit        for cmd in
-#       ls, properties, properties.cols120, report-default, report-custom
+#       ls, properties, properties.cols120, report-default, report-custom,
+#       report-default.cols200, report-custom.cols200   (suffix = COLUMNS, else 80)
 #   report-default/files/<path as printed by "saving: ..."> (CSV, Parquet)
 #   report-custom/files/<path as printed by "saving: ...">
 #   every *.parquet also gets <file>.parquet.json (pandas split JSON + dtypes)
@@ -83,6 +84,50 @@ run_case() {
     rm -rf "$wd" "$wd.before" "$wd.after"
 }
 
+# Parquet -> readable JSON next to each file:
+#   {"dtypes": [[col, dtype], ...],
+#    "frame":  <pandas df.to_json(orient='split', double_precision=15), verbatim>,
+#    "rows_exact": [[cell, ...], ...]}
+# "frame" floats are ujson-formatted (not round-trip exact). "rows_exact" gives every float
+# as the string Python str(float) prints (shortest round-trip repr; "nan", "inf"), other
+# cells as plain JSON (None -> null, numpy arrays -> lists).
+parquet_to_json() {
+find "$OUT_DIR" -name '*.parquet' -print0 | PYTHONHASHSEED=0 "$PYTHON" -c '
+import sys, json
+import numpy as np
+import pandas as pd
+def cell(v):
+    if isinstance(v, (float, np.floating)):
+        return str(float(v))
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, np.ndarray):
+        return [cell(x) for x in v.tolist()]
+    if isinstance(v, (list, tuple)):
+        return [cell(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): cell(x) for k, x in v.items()}
+    if v is None or isinstance(v, str):
+        return v
+    return repr(v)
+for p in sys.stdin.buffer.read().split(b"\0"):
+    if not p:
+        continue
+    p = p.decode()
+    df = pd.read_parquet(p)
+    dtypes = json.dumps([[str(c), str(t)] for c, t in df.dtypes.items()], ensure_ascii=False)
+    frame = df.to_json(orient="split", double_precision=15, force_ascii=False)
+    rows = [[cell(v) for v in row] for row in df.astype(object).itertuples(index=False, name=None)]
+    with open(p + ".json", "w", encoding="utf-8") as fh:
+        fh.write("{\"dtypes\": " + dtypes + ",\n \"frame\": " + frame + ",\n \"rows_exact\": [\n")
+        fh.write(",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in rows))
+        fh.write("\n]}\n")
+'
+}
+if [ "${JSON_ONLY:-0}" = 1 ]; then parquet_to_json; exit 0; fi
+
 for fx in "${FIXTURES[@]}"; do
     if [ ! -d "$REPOS_DIR/$fx/.aim" ]; then
         echo "skip $fx: $REPOS_DIR/$fx/.aim missing" >&2
@@ -98,23 +143,15 @@ for fx in "${FIXTURES[@]}"; do
     run_case "$fx" report-custom      80  report     --aim-repo "$fx" \
         --groupby flowpic_dim,aug_name --contexts test-human --metrics acc,f1 \
         --precision 3 --output-folder out
+    # the same two reports on a 200-column console: at 80 columns rich elides most
+    # numbers with "…", so these show the full values (extra, not part of the brief's list)
+    run_case "$fx" report-default.cols200 200 report --aim-repo "$fx"
+    run_case "$fx" report-custom.cols200  200 report --aim-repo "$fx" \
+        --groupby flowpic_dim,aug_name --contexts test-human --metrics acc,f1 \
+        --precision 3 --output-folder out
 done
 
-# Parquet -> readable JSON next to each file: {"dtypes": [[col, dtype], ...], "frame": <split>}
-# ("frame" is pandas df.to_json(orient='split', double_precision=15) verbatim).
-find "$OUT_DIR" -name '*.parquet' -print0 | PYTHONHASHSEED=0 "$PYTHON" -c '
-import sys, json
-import pandas as pd
-for p in sys.stdin.buffer.read().split(b"\0"):
-    if not p:
-        continue
-    p = p.decode()
-    df = pd.read_parquet(p)
-    dtypes = json.dumps([[str(c), str(t)] for c, t in df.dtypes.items()], ensure_ascii=False)
-    frame = df.to_json(orient="split", double_precision=15, force_ascii=False)
-    with open(p + ".json", "w", encoding="utf-8") as fh:
-        fh.write("{\"dtypes\": " + dtypes + ",\n \"frame\": " + frame + "}\n")
-'
+parquet_to_json
 
 {
     echo "# versions of the original used for these goldens"
