@@ -150,4 +150,56 @@ mod tests {
         assert_eq!(np_round(68.0, 0), 68.0);
         assert!(np_round(f64::NAN, 2).is_nan());
     }
+
+    /// Checked against statsmodels itself: `DescrStatsW(x).tconfint_mean()` half-width, run
+    /// in the Python environment that scripts/test.sh creates (required under CI).
+    #[test]
+    fn ci95_matches_statsmodels() {
+        let py = match std::env::var("TCBENCH_AIM_PYTHON") {
+            Ok(p) => p,
+            Err(_) if std::env::var_os("CI").is_some() => {
+                panic!("TCBENCH_AIM_PYTHON not set under CI")
+            }
+            Err(_) => {
+                eprintln!("SKIPPED: TCBENCH_AIM_PYTHON not set (run scripts/test.sh)");
+                return;
+            }
+        };
+        let samples: Vec<Vec<f64>> = vec![
+            vec![70.76, 71.2, 68.9, 72.3, 69.1],
+            vec![0.5, 0.25],
+            vec![97.59036144578313, 96.3855421686747, 98.19277108433735],
+            (0..15)
+                .map(|i| 60.0 + f64::from(i * 7 % 11) * 1.37)
+                .collect(),
+            (0..105)
+                .map(|i| 1000.0 + f64::from((i * 37) % 101).powf(1.5))
+                .collect(),
+        ];
+        let script = "import json,sys\nfrom statsmodels.stats.api import DescrStatsW\nimport numpy as np\nout=[]\nfor x in json.load(sys.stdin):\n    a=np.array(x); lo,hi=DescrStatsW(a).tconfint_mean(0.05); out.append(hi-a.mean())\nprint(json.dumps(out))";
+        let mut child = std::process::Command::new(py)
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(serde_json::to_string(&samples).unwrap().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let want: Vec<f64> = serde_json::from_slice(&out.stdout).unwrap();
+        for (x, w) in samples.iter().zip(want) {
+            let got = stats(x).ci95;
+            assert!(
+                (got - w).abs() < 1e-9,
+                "n={}: {got} vs statsmodels {w}",
+                x.len()
+            );
+        }
+    }
 }

@@ -49,10 +49,25 @@ fn ls_and_properties_equal_the_original_byte_for_byte() {
         let repo = common::fixture(&fx);
         let r = repo.to_str().unwrap();
         let out = run_cols(&common::root(), "80", &["aimrepo", "ls", "--aim-repo", r]);
-        assert_eq!(common::stdout(&out), read(&golden(&fx).join("ls.stdout")), "{fx}: ls");
-        for (cols, file) in [("80", "properties.stdout"), ("120", "properties.cols120.stdout")] {
-            let out = run_cols(&common::root(), cols, &["aimrepo", "properties", "--aim-repo", r]);
-            assert_eq!(common::stdout(&out), read(&golden(&fx).join(file)), "{fx}: {file}");
+        assert_eq!(
+            common::stdout(&out),
+            read(&golden(&fx).join("ls.stdout")),
+            "{fx}: ls"
+        );
+        for (cols, file) in [
+            ("80", "properties.stdout"),
+            ("120", "properties.cols120.stdout"),
+        ] {
+            let out = run_cols(
+                &common::root(),
+                cols,
+                &["aimrepo", "properties", "--aim-repo", r],
+            );
+            assert_eq!(
+                common::stdout(&out),
+                read(&golden(&fx).join(file)),
+                "{fx}: {file}"
+            );
         }
         compared += 1;
     }
@@ -99,7 +114,9 @@ fn parquet_columns(p: &Path) -> Vec<(String, Vec<J>)> {
                     if let Some(a) = arr.as_any().downcast_ref::<StringArray>() {
                         J::from(a.value(r))
                     } else if let Some(a) = arr.as_any().downcast_ref::<Float64Array>() {
-                        serde_json::Number::from_f64(a.value(r)).map(J::Number).unwrap_or(J::Null)
+                        serde_json::Number::from_f64(a.value(r))
+                            .map(J::Number)
+                            .unwrap_or(J::Null)
                     } else if let Some(a) = arr.as_any().downcast_ref::<Int64Array>() {
                         J::from(a.value(r))
                     } else if let Some(a) = arr.as_any().downcast_ref::<BooleanArray>() {
@@ -120,7 +137,12 @@ fn parquet_columns(p: &Path) -> Vec<(String, Vec<J>)> {
 
 fn compare_parquet(ours: &Path, golden_json: &Path) {
     let want: J = serde_json::from_str(&read(golden_json)).unwrap();
-    let names: Vec<&str> = want["frame"]["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let names: Vec<&str> = want["frame"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
     let data = want["frame"]["data"].as_array().unwrap();
     let cols = parquet_columns(ours);
     let our_names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
@@ -133,7 +155,11 @@ fn compare_parquet(ours: &Path, golden_json: &Path) {
                 (J::Number(a), J::Number(b)) => close(a.as_f64().unwrap(), b.as_f64().unwrap()),
                 (a, b) => a == b,
             };
-            assert!(ok, "{}: column {name} row {ri}: ours {v} vs original {w}", ours.display());
+            assert!(
+                ok,
+                "{}: column {name} row {ri}: ours {v} vs original {w}",
+                ours.display()
+            );
         }
     }
 }
@@ -144,8 +170,17 @@ fn check_report(fx: &str, case: &str, extra: &[&str]) {
     let mut args = vec!["aimrepo", "report", "--aim-repo", fx];
     args.extend_from_slice(extra);
     let out = run_cols(tmp.path(), "200", &args);
-    assert_eq!(out.status.code(), Some(0), "{fx} {case}: {}", common::stderr(&out));
-    assert_eq!(common::stdout(&out), read(&golden(fx).join(format!("{case}.stdout"))), "{fx} {case}: console");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{fx} {case}: {}",
+        common::stderr(&out)
+    );
+    assert_eq!(
+        common::stdout(&out),
+        read(&golden(fx).join(format!("{case}.stdout"))),
+        "{fx} {case}: console"
+    );
     let files = golden(fx).join(case).join("files");
     let mut checked = 0;
     let mut stack = vec![files.clone()];
@@ -183,7 +218,18 @@ fn report_equals_the_original_with_custom_options() {
         check_report(
             &fx,
             "report-custom.cols200",
-            &["--groupby", "flowpic_dim,aug_name", "--contexts", "test-human", "--metrics", "acc,f1", "--precision", "3", "--output-folder", "out"],
+            &[
+                "--groupby",
+                "flowpic_dim,aug_name",
+                "--contexts",
+                "test-human",
+                "--metrics",
+                "acc,f1",
+                "--precision",
+                "3",
+                "--output-folder",
+                "out",
+            ],
         );
     }
 }
