@@ -1,0 +1,379 @@
+#!/usr/bin/env python3
+"""Benchmark `tcbench aimrepo {ls,properties,report}` (this Rust re-implementation)
+against the Aim SDK doing the same work in Python, the original tcbench, and the
+cost of merely reading the repository's bytes.
+
+    python3 bench/bench.py [--runs 315] [--repeat 5] [--commands ls,properties,report]
+                           [--out bench/RESULTS.md] [--aim-python PY] [--orig-tcbench EXE]
+
+Python 3.11 stdlib only. See bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import glob
+import os
+import pathlib
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent  # the workspace
+BENCH = ROOT / "bench"
+CACHE = BENCH / "cache"
+GEN = ROOT / "testdata" / "gen_campaign.py"
+PY_PATH = BENCH / "python_path.py"
+AIM_VERSION = "3.29.1"
+
+# gen_campaign.py's default grid: seeds x dims x splits x augs = 3 x 3 x 5 x 7 = 315.
+DEFAULT_SEEDS = [12345, 42, 666]
+GRID_PER_SEED = 3 * 5 * 7  # dims x splits x augs = 105
+
+
+def log(*a):
+    print("[bench]", *a, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------- setup
+
+def campaign_args(runs: int) -> list[str]:
+    """gen_campaign.py arguments giving exactly `runs` runs (a multiple of 105):
+    default dims (32,64,1500), splits (5) and augs (7); only the seed list grows.
+    315 -> the default seeds; 2100 -> --seeds 12345,42,666,1,2,...,17 (20 seeds)."""
+    if runs % GRID_PER_SEED:
+        sys.exit(f"--runs must be a multiple of {GRID_PER_SEED} (3 dims x 5 splits x 7 augs)")
+    nseeds = runs // GRID_PER_SEED
+    if nseeds == len(DEFAULT_SEEDS):
+        return []
+    seeds = (DEFAULT_SEEDS + list(range(1, nseeds + 1)))[:nseeds]
+    return ["--seeds", ",".join(map(str, seeds)), "--splits", "5"]
+
+
+def find_aim_python(cli: str | None) -> str:
+    cands = [cli, os.environ.get("TCBENCH_AIM_PYTHON")]
+    cands += sorted(glob.glob(os.path.expanduser(f"~/.cache/tcbench/venvs/aim-{AIM_VERSION}-*/bin/python")))
+    for c in cands:
+        if not c:
+            continue
+        r = subprocess.run([c, "-c", "import importlib.metadata as m; print(m.version('aim'))"],
+                           capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip() == AIM_VERSION:
+            return c
+        log(f"skipping aim python {c}: {(r.stdout + r.stderr).strip()[-200:]}")
+    sys.exit(f"no Python with aim=={AIM_VERSION}: pass --aim-python or set TCBENCH_AIM_PYTHON "
+             "(scripts/test.sh creates one under ~/.cache/tcbench/venvs/)")
+
+
+def prepare_repo(runs: int, aim_python: str) -> pathlib.Path:
+    repo = CACHE / f"campaign-{runs}"
+    if (repo / ".aim" / "VERSION").exists():
+        log(f"using cached {repo}")
+        return repo
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = CACHE / f".building-campaign-{runs}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    cmd = [aim_python, str(GEN), "--repo", str(tmp), "--quiet", *campaign_args(runs)]
+    log("generating:", " ".join(cmd))
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    log(f"generated in {time.perf_counter() - t0:.0f}s")
+    tmp.rename(repo)  # only a complete repository lands in the cache
+    return repo
+
+
+def fresh_copy(src: pathlib.Path, name: str) -> pathlib.Path:
+    dst = src.with_name(f"{src.name}-{name}-copy")
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+def build_ours(no_build: bool, notes: list[str]) -> pathlib.Path:
+    exe = ROOT / "target" / "release" / "tcbench"
+    if not no_build:
+        log("cargo build --release")
+        if subprocess.run(["cargo", "build", "--release"], cwd=ROOT).returncode != 0:
+            if not exe.exists():
+                sys.exit("cargo build --release failed and there is no previous binary")
+            notes.append("`cargo build --release` FAILED (work in progress in src/?): measured the previous "
+                         "`target/release/tcbench`, built " + time.strftime(
+                             "%Y-%m-%d %H:%M", time.localtime(exe.stat().st_mtime)) +
+                         " — the git commit above may not match it.")
+            log("build failed: using the previous binary")
+    else:
+        notes.append("--no-build: measured the existing `target/release/tcbench`, built " + time.strftime(
+            "%Y-%m-%d %H:%M", time.localtime(exe.stat().st_mtime)) + ".")
+    if not exe.exists():
+        sys.exit(f"{exe} missing")
+    # Freeze the binary: others may rebuild target/ while we measure.
+    frozen = CACHE / "bin" / "tcbench"
+    frozen.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(exe, frozen)
+    return frozen
+
+
+# ----------------------------------------------------------------------------- measuring
+
+def run_once(argv: list[str], cwd=None) -> tuple[float, int, int, str]:
+    """(wall seconds, child peak RSS KiB, exit code, stderr tail). Wall = perf_counter
+    around spawn..reap; RSS = ru_maxrss from os.wait4 (largest of the child and the
+    descendants it waited for)."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=err, cwd=cwd)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)  # tell Popen it is reaped
+        err.seek(0)
+        tail = err.read().decode(errors="replace")[-600:]
+    return wall, ru.ru_maxrss, p.returncode, tail
+
+
+class Case:
+    def __init__(self, contender: str, command: str, argv: list[str], cwd=None):
+        self.contender, self.command, self.argv, self.cwd = contender, command, argv, cwd
+        self.walls: list[float] = []
+        self.rss: list[int] = []
+        self.error: str | None = None
+
+    def run(self, timed: bool):
+        if self.error:
+            return
+        wall, rss, rc, tail = run_once(self.argv, self.cwd)
+        if rc != 0:
+            self.error = f"exit {rc}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
+            log(f"FAILED {self.contender} {self.command}: {' '.join(self.argv)}\n{tail}")
+            return
+        if timed:
+            self.walls.append(wall)
+            self.rss.append(rss)
+
+    @property
+    def ok(self):
+        return not self.error and bool(self.walls)
+
+    @property
+    def median_ms(self):
+        return statistics.median(self.walls) * 1e3
+
+    @property
+    def rss_mb(self):
+        return max(self.rss) / 1024
+
+
+# ----------------------------------------------------------------------------- facts
+
+def sh(argv, **kw) -> str:
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, **kw)
+        return r.stdout.strip() if r.returncode == 0 else ""
+    except OSError:
+        return ""
+
+
+def machine() -> dict:
+    cpu = "?"
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = "?"
+    for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return {"nproc": sh(["nproc"]) or str(os.cpu_count()), "cpu": cpu, "mem": mem,
+            "kernel": platform.release()}
+
+
+def repo_facts(repo: pathlib.Path) -> dict:
+    du = sh(["du", "-sk", str(repo)]).split()
+    aim_du = sh(["du", "-sk", str(repo / ".aim")]).split()
+    nfiles = sum(len(f) for _, _, f in os.walk(repo / ".aim"))
+    return {"size": f"{int(du[0]) / 1024:.0f} MiB" if du else "?",
+            "aim_size": f"{int(aim_du[0]) / 1024:.0f} MiB" if aim_du else "?",
+            "aim_files": nfiles}
+
+
+def interpreter_of(exe: str) -> str | None:
+    try:
+        first = pathlib.Path(exe).read_bytes()[:256].split(b"\n", 1)[0]
+    except OSError:
+        return None
+    if first.startswith(b"#!"):
+        return first[2:].decode().strip().split()[0]
+    return None
+
+
+def pkg_version(python: str, pkg: str) -> str:
+    return sh([python, "-c", f"import importlib.metadata as m; print(m.version('{pkg}'))"]) or "?"
+
+
+# ----------------------------------------------------------------------------- report
+
+def fmt_ratio(a: Case | None, b: Case | None) -> str:
+    if a is None or b is None or not a.ok or not b.ok:
+        return "–"
+    return f"{a.median_ms / b.median_ms:.1f}×"
+
+
+def cell(c: Case | None) -> tuple[str, str]:
+    if c is None:
+        return "–", "–"
+    if c.error:
+        return "failed", "–"
+    if not c.ok:
+        return "–", "–"
+    return f"{c.median_ms:,.0f}", f"{c.rss_mb:,.0f}"
+
+
+def render(cases: dict, commands, floor: Case, facts: dict, notes: list[str]) -> str:
+    L = []
+    L.append(f"# tcbench aimrepo benchmark — {facts['runs']} runs\n")
+    m = facts["machine"]
+    L.append(f"- date: {facts['date']}")
+    L.append(f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem']} RAM, Linux {m['kernel']}")
+    r = facts["repo"]
+    L.append(f"- repository: `{facts['repo_path']}` — {facts['runs']} runs, {r['size']} on disk "
+             f"(`.aim`: {r['aim_size']}, {r['aim_files']} files); generated by "
+             f"`testdata/gen_campaign.py {' '.join(facts['gen_args']) or '(defaults)'}`")
+    L.append(f"- ours: `tcbench` {facts['ours_version']} at git {facts['commit']}")
+    L.append(f"- Python path: `bench/python_path.py` with aim {facts['aim_version']}, "
+             f"pandas {facts['pandas_version']}, Python {facts['aim_pyver']}")
+    L.append(f"- original: {facts['orig_desc']}")
+    L.append(f"- method: {facts['repeat']} timed repetitions after 1 untimed warm-up per "
+             "command and contender (page cache warm, no cache dropping), contenders "
+             "interleaved; wall = median of `time.perf_counter()` around spawn..reap; "
+             "RSS = max over repetitions of the child's `ru_maxrss` from `os.wait4`.\n")
+    L.append("| command | ours ms | ours MB | Python path ms | Python path MB | original ms | "
+             "original MB | floor ms | Python path / ours | original / ours | ours / floor |")
+    L.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for cmd in commands:
+        o, p, t = cases.get(("ours", cmd)), cases.get(("python", cmd)), cases.get(("orig", cmd))
+        om, orss = cell(o)
+        if o is None and cmd == "report":
+            om = "skipped"
+        pm, prss = cell(p)
+        tm, trss = cell(t)
+        fm, _ = cell(floor)
+        L.append(f"| `{cmd}` | {om} | {orss} | {pm} | {prss} | {tm} | {trss} | {fm} | "
+                 f"{fmt_ratio(p, o)} | {fmt_ratio(t, o)} | {fmt_ratio(o, floor)} |")
+    L.append("")
+    L.append(f"Floor: `find .aim/meta/chunks .aim/seqs/chunks -type f -exec cat {{}} + > /dev/null` "
+             f"— {cell(floor)[0]} ms, {cell(floor)[1]} MB peak RSS.\n")
+    L.append("Per-repetition wall times (ms):\n")
+    L.append("| contender | command | runs (ms) |")
+    L.append("|---|---|---|")
+    for c in list(cases.values()) + [floor]:
+        vals = ", ".join(f"{w * 1e3:,.0f}" for w in c.walls) if c.walls else (c.error or "–")
+        L.append(f"| {c.contender} | {c.command} | {vals} |")
+    if notes:
+        L.append("\nNotes:\n")
+        L.extend(f"- {n}" for n in notes)
+    return "\n".join(L) + "\n"
+
+
+# ----------------------------------------------------------------------------- main
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=315, help="campaign size, a multiple of 105 (default 315; 2100 = 20 seeds)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed repetitions per command and contender")
+    ap.add_argument("--commands", default="ls,properties,report")
+    ap.add_argument("--out", default=str(BENCH / "RESULTS.md"))
+    ap.add_argument("--aim-python", help=f"Python with aim=={AIM_VERSION} (else $TCBENCH_AIM_PYTHON, "
+                    f"else ~/.cache/tcbench/venvs/aim-{AIM_VERSION}-*/bin/python)")
+    ap.add_argument("--orig-tcbench", default=os.environ.get("TCBENCH_ORIG"),
+                    help="the original tcbench executable (else $TCBENCH_ORIG; none: not measured)")
+    ap.add_argument("--no-build", action="store_true", help="use the existing target/release/tcbench")
+    a = ap.parse_args(argv)
+    commands = [c.strip() for c in a.commands.split(",") if c.strip()]
+    bad = set(commands) - {"ls", "properties", "report"}
+    if bad:
+        sys.exit(f"unknown commands: {bad}")
+
+    aim_python = find_aim_python(a.aim_python)
+    repo = prepare_repo(a.runs, aim_python)
+    notes = []
+    ours = build_ours(a.no_build, notes)
+
+    has_report = subprocess.run([str(ours), "aimrepo", "report", "--help"],
+                                capture_output=True).returncode == 0
+    log("refreshing the Python path copy" + (" and the original's copy" if a.orig_tcbench else ""))
+    py_repo = fresh_copy(repo, "python")
+    orig_repo = fresh_copy(repo, "orig") if a.orig_tcbench else None
+
+    cases: dict[tuple[str, str], Case] = {}
+    for cmd in commands:
+        if cmd != "report" or has_report:
+            cases[("ours", cmd)] = Case("ours", cmd, [str(ours), "aimrepo", cmd, "--aim-repo", str(repo)])
+        cases[("python", cmd)] = Case("python", cmd, [aim_python, str(PY_PATH), cmd, str(py_repo)])
+        if a.orig_tcbench:
+            cases[("orig", cmd)] = Case("orig", cmd, [a.orig_tcbench, "aimrepo", cmd, "--aim-repo", str(orig_repo)],
+                                        cwd=orig_repo)
+    if "report" in commands and not has_report:
+        notes.append("`tcbench aimrepo report --help` fails on this build: ours was not measured "
+                     "for `report` (the other contenders were).")
+    if not a.orig_tcbench:
+        notes.append("original tcbench not measured (no --orig-tcbench / $TCBENCH_ORIG).")
+    floor = Case("floor", "cat chunks", ["find", str(repo / ".aim" / "meta" / "chunks"),
+                                         str(repo / ".aim" / "seqs" / "chunks"),
+                                         "-type", "f", "-exec", "cat", "{}", "+"])
+    order = list(cases.values()) + [floor]
+
+    load_before = pathlib.Path("/proc/loadavg").read_text().split()[:3]
+    log("warm-up (untimed)")
+    for c in order:
+        c.run(timed=False)
+    for i in range(a.repeat):
+        log(f"repetition {i + 1}/{a.repeat}")
+        for c in order:
+            c.run(timed=True)
+
+    load_after = pathlib.Path("/proc/loadavg").read_text().split()[:3]
+    base_rss = run_once(["true"])[1] / 1024
+    notes.append(f"peak RSS floor of the method: `true` measures {base_rss:.0f} MB the same way (Linux carries "
+                 "the spawning harness's resident high-water mark into the child's `ru_maxrss` at exec), so "
+                 f"RSS values near {base_rss:.0f} MB only mean 'at most that much'.")
+    notes.append(f"load average (1/5/15 min) before: {' '.join(load_before)}, after: {' '.join(load_after)} "
+                 "(the contenders are single-process; other load on the machine inflates all numbers).")
+    # facts
+    orig_desc = "not measured"
+    if a.orig_tcbench:
+        ipy = interpreter_of(a.orig_tcbench)
+        if ipy:
+            orig_desc = (f"`{a.orig_tcbench}` — tcbench {pkg_version(ipy, 'tcbench')}, "
+                         f"aim {pkg_version(ipy, 'aim')}")
+        else:
+            orig_desc = f"`{a.orig_tcbench}`"
+    commit = sh(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT) or "?"
+    if sh(["git", "status", "--porcelain", "--", "src", "crates", "Cargo.toml", "Cargo.lock"], cwd=ROOT):
+        commit += " (+ uncommitted changes in src/crates)"
+    facts = {
+        "runs": a.runs, "repeat": a.repeat,
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": machine(), "repo": repo_facts(repo),
+        "repo_path": os.path.relpath(repo, ROOT), "gen_args": campaign_args(a.runs),
+        "ours_version": (sh([str(ours), "--version"]).split() or ["?", "?"])[-1],
+        "commit": commit,
+        "aim_version": pkg_version(aim_python, "aim"),
+        "pandas_version": pkg_version(aim_python, "pandas"),
+        "aim_pyver": sh([aim_python, "-c", "import platform; print(platform.python_version())"]),
+        "orig_desc": orig_desc,
+    }
+    md = render(cases, commands, floor, facts, notes)
+    print(md)
+    out = pathlib.Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(md)
+    log(f"wrote {out}")
+    return 1 if any(c.error for c in order) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
