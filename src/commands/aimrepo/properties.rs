@@ -54,14 +54,11 @@ fn push_unique(values: &mut Vec<PyVal>, v: PyVal) {
     }
 }
 
-/// Computes the properties of a set of runs.
-pub fn compute(runs: &[Run]) -> Properties {
-    let durations: Vec<f64> = runs.iter().filter_map(Run::duration).collect();
-    let (duration_mean, duration_std) = mean_std(&durations);
+/// The metric names (Aim's `__system*` left out) and the context `subset` values of a set of
+/// runs, as the original's `get_metric_names` / `get_context_names`.
+pub fn metrics_and_contexts(runs: &[Run]) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut metrics = BTreeSet::new();
     let mut contexts = BTreeSet::new();
-    let mut columns: BTreeMap<String, Vec<PyVal>> = BTreeMap::new();
-    let mut experiments = Vec::new();
     for run in runs {
         for t in run
             .meta
@@ -74,6 +71,18 @@ pub fn compute(runs: &[Run]) -> Properties {
                 contexts.insert(s.to_owned());
             }
         }
+    }
+    (metrics, contexts)
+}
+
+/// Computes the properties of a set of runs.
+pub fn compute(runs: &[Run]) -> Properties {
+    let durations: Vec<f64> = runs.iter().filter_map(Run::duration).collect();
+    let (duration_mean, duration_std) = mean_std(&durations);
+    let (metrics, contexts) = metrics_and_contexts(runs);
+    let mut columns: BTreeMap<String, Vec<PyVal>> = BTreeMap::new();
+    let mut experiments = Vec::new();
+    for run in runs {
         push_unique(
             &mut experiments,
             run.props

@@ -346,21 +346,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
     let loaded = super::load(&args.repo)?;
     let mut status = loaded.status;
     // what exists
-    let mut all_metrics = BTreeSet::new();
-    let mut all_contexts = BTreeSet::new();
-    for r in &loaded.runs {
-        for t in r
-            .meta
-            .traces
-            .iter()
-            .filter(|t| t.is_metric() && !t.is_system())
-        {
-            all_metrics.insert(t.name.clone());
-            if let Some(s) = t.subset() {
-                all_contexts.insert(s.to_owned());
-            }
-        }
-    }
+    let (all_metrics, all_contexts) = super::properties::metrics_and_contexts(&loaded.runs);
     let strs = |set: &BTreeSet<String>| {
         list_repr(&set.iter().cloned().map(PyVal::Str).collect::<Vec<_>>())
     };
