@@ -11,7 +11,7 @@ use anyhow::Context;
 use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 
-use super::report::{Campaign, RunRow};
+use super::report::{Campaign, Group, RunRow};
 use crate::aggregate::{np_round, Stats};
 use crate::pyfmt::{float_repr, json_str, PyVal};
 
@@ -125,6 +125,14 @@ fn stat_cells(s: &Stats, with_count: bool) -> Vec<String> {
     cells
 }
 
+/// The statistics cells of a group: per metric count/mean/std/ci95, then run_duration's
+/// mean/std/ci95 (the original's column order).
+fn group_stat_cells(g: &Group) -> Vec<String> {
+    let mut cells: Vec<String> = g.metrics.iter().flat_map(|s| stat_cells(s, true)).collect();
+    cells.extend(stat_cells(&g.duration, false));
+    cells
+}
+
 /// `summary_*.csv`: pandas' MultiIndex header (two rows), group columns first, full precision.
 /// `filter` keeps only the groups whose key at that position equals the value, and drops it.
 fn write_summary_csv(
@@ -171,10 +179,7 @@ fn write_summary_csv(
                 }
                 rec.push(csv_key(key));
             }
-            for s in &g.metrics {
-                rec.extend(stat_cells(s, true));
-            }
-            rec.extend(stat_cells(&g.duration, false));
+            rec.extend(group_stat_cells(g));
             w.write_record(&rec)?;
         }
         w.flush()?;
@@ -416,10 +421,7 @@ pub fn write_flat_csv(
                 );
             }
             rec.push(g.runs.to_string());
-            for s in &g.metrics {
-                rec.extend(stat_cells(s, true));
-            }
-            rec.extend(stat_cells(&g.duration, false));
+            rec.extend(group_stat_cells(g));
             w.write_record(&rec)?;
         }
     }

@@ -25,8 +25,9 @@ fn time_text(t: Option<f64>) -> String {
 
 /// Runs the command.
 pub fn run(args: &LsArgs) -> anyhow::Result<Status> {
-    let loaded = super::load(&args.repo)?;
-    let mut rows: Vec<Row> = loaded
+    let mut loaded = super::load(&args.repo)?;
+    super::sort_newest_first(&mut loaded.runs);
+    let rows: Vec<Row> = loaded
         .runs
         .iter()
         .map(|r| Row {
@@ -35,13 +36,6 @@ pub fn run(args: &LsArgs) -> anyhow::Result<Status> {
             end_time: r.end_time(),
         })
         .collect();
-    // Aim's query_runs order: newest created first.
-    rows.sort_by(|a, b| {
-        b.creation_time
-            .unwrap_or(f64::NEG_INFINITY)
-            .total_cmp(&a.creation_time.unwrap_or(f64::NEG_INFINITY))
-            .then_with(|| a.hash.cmp(&b.hash))
-    });
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {

@@ -52,3 +52,15 @@ pub fn load(args: &RepoArgs) -> anyhow::Result<Loaded> {
     }
     Ok(Loaded { repo, runs, status })
 }
+
+/// Sorts runs as Aim's `query_runs` lists them, and so the original: newest created first
+/// (runs without a creation time last, ties by hash).
+pub fn sort_newest_first(runs: &mut [Run]) {
+    runs.sort_by(|a, b| {
+        b.props
+            .creation_time
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.props.creation_time.unwrap_or(f64::NEG_INFINITY))
+            .then_with(|| a.hash().cmp(b.hash()))
+    });
+}

@@ -343,7 +343,7 @@ pub fn console_table(c: &Campaign, metrics: &[String], precision: i32) -> String
 
 /// Runs the command.
 pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
-    let loaded = super::load(&args.repo)?;
+    let mut loaded = super::load(&args.repo)?;
     let mut status = loaded.status;
     // what exists
     let (all_metrics, all_contexts) = super::properties::metrics_and_contexts(&loaded.runs);
@@ -382,15 +382,8 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         );
     }
     // runs in query_runs order (newest first), as the original's data frame
-    let mut runs: Vec<Run> = loaded.runs.clone();
-    runs.sort_by(|a, b| {
-        b.props
-            .creation_time
-            .unwrap_or(f64::NEG_INFINITY)
-            .total_cmp(&a.props.creation_time.unwrap_or(f64::NEG_INFINITY))
-            .then_with(|| a.hash().cmp(b.hash()))
-    });
-    let (rows, problems) = read_values(&loaded.repo, &runs, &metrics, &contexts, args.value);
+    super::sort_newest_first(&mut loaded.runs);
+    let (rows, problems) = read_values(&loaded.repo, &loaded.runs, &metrics, &contexts, args.value);
     for p in problems {
         printer::warn(p);
         status = Status::Partial;
