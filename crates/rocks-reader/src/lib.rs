@@ -21,6 +21,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod format;
+mod pool;
 mod range_del;
 mod table;
 
@@ -33,8 +34,8 @@ use format::internal_key::Kind;
 use format::log::read_records;
 use format::version_edit::{decode_version_edit, NewFile};
 use format::write_batch::{decode_batch, Op};
-use range_del::{Fragments, Tombstone};
-use table::Table;
+use range_del::{Sweep, Tombstones};
+use table::{DataBlock, Table};
 
 /// Errors from opening or reading a database. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +90,7 @@ pub struct Db {
     mem: Vec<Entry>,
     /// Live tables, newest first (L0 by largest seqno, then L1, L2, ...).
     tables: Vec<Table>,
-    tombstones: Fragments,
+    tombstones: Tombstones,
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> Error {
@@ -210,7 +211,7 @@ impl Db {
             })
         });
         let mut tables = Vec::with_capacity(live.len());
-        let mut tombstones: Vec<Tombstone> = Vec::new();
+        let mut tombstones = Tombstones::default();
         for f in &live {
             let mut p = dir.join(format!("{:06}.sst", f.number));
             if !p.exists() {
@@ -219,9 +220,7 @@ impl Db {
                     p = ldb;
                 }
             }
-            let (t, ts) = Table::open(p)?;
-            tables.push(t);
-            tombstones.extend(ts);
+            tables.push(Table::open(p, &mut tombstones)?);
         }
 
         // WAL replay.
@@ -258,11 +257,7 @@ impl Db {
                         Op::Merge(k, v) => (k, Kind::Merge, v),
                         Op::BlobIndex(k, v) => (k, Kind::BlobIndex, v),
                         Op::DeleteRange(b, e) => {
-                            tombstones.push(Tombstone {
-                                begin: b.to_vec(),
-                                end: e.to_vec(),
-                                seq,
-                            });
+                            tombstones.push(b, e, seq);
                             continue;
                         }
                     };
@@ -276,11 +271,12 @@ impl Db {
             }
         }
         mem.sort_by(|a, b| a.key.cmp(&b.key).then(b.seq.cmp(&a.seq)));
+        tombstones.finish();
         Ok(Db {
             path: dir,
             mem,
             tables,
-            tombstones: Fragments::new(tombstones),
+            tombstones,
         })
     }
 
@@ -297,11 +293,11 @@ impl Db {
 
     /// Point lookup.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        match self.prefix_iter(key).next() {
-            Some(Ok((k, v))) if k == key => Ok(Some(v)),
-            Some(Err(e)) => Err(e),
-            _ => Ok(None),
-        }
+        let mut it = self.prefix_iter(key);
+        Ok(match it.advance()? {
+            true if it.key() == key => Some(it.value().to_vec()),
+            _ => None,
+        })
     }
 
     /// The database directory.
@@ -310,10 +306,8 @@ impl Db {
     }
 }
 
-/// A key/value pair.
-type KeyValue = (Vec<u8>, Vec<u8>);
-
-/// Cursor over one source (memtable or one table), positioned on `head`.
+/// Cursor over one source (memtable or one table), positioned on its
+/// current entry (or exhausted).
 enum Source<'a> {
     Mem {
         entries: &'a [Entry],
@@ -322,50 +316,77 @@ enum Source<'a> {
     Table {
         table: &'a Table,
         next_block: usize,
-        block: std::vec::IntoIter<Entry>,
+        block: DataBlock,
+        pos: usize,
     },
 }
 
 impl Source<'_> {
-    fn next_entry(&mut self) -> Result<Option<Entry>, Error> {
+    /// (user key, seq, kind) of the current entry.
+    fn head(&self) -> Option<(&[u8], u64, Kind)> {
         match self {
             Source::Mem { entries, pos } => {
-                let e = entries.get(*pos).cloned();
-                *pos += 1;
-                Ok(e)
+                entries.get(*pos).map(|e| (e.key.as_slice(), e.seq, e.kind))
             }
-            Source::Table {
-                table,
-                next_block,
-                block,
-            } => loop {
-                if let Some(e) = block.next() {
-                    return Ok(Some(e));
-                }
-                if *next_block >= table.index.len() {
-                    return Ok(None);
-                }
-                *block = table.data_block(*next_block)?.into_iter();
-                *next_block += 1;
-            },
+            Source::Table { block, pos, .. } => {
+                block.ent(*pos).map(|e| (block.key(e), e.seq, e.kind))
+            }
         }
+    }
+
+    fn value(&self) -> &[u8] {
+        match self {
+            Source::Mem { entries, pos } => entries.get(*pos).map_or(&[], |e| e.value.as_slice()),
+            Source::Table { block, pos, .. } => block.ent(*pos).map_or(&[], |e| block.value(e)),
+        }
+    }
+
+    /// Move to the next entry, reading the next data block when needed.
+    fn advance(&mut self) -> Result<(), Error> {
+        match self {
+            Source::Mem { pos, .. } => *pos += 1,
+            Source::Table { pos, .. } => *pos += 1,
+        }
+        self.fill()
+    }
+
+    /// If the current block is used up, read blocks until one has entries
+    /// (or the table ends).
+    fn fill(&mut self) -> Result<(), Error> {
+        if let Source::Table {
+            table,
+            next_block,
+            block,
+            pos,
+        } = self
+        {
+            while *pos >= block.len() && *next_block < table.index.len() {
+                table.data_block(*next_block, block)?;
+                *next_block += 1;
+                *pos = 0;
+            }
+        }
+        Ok(())
     }
 }
 
-struct Cursor<'a> {
-    source: Source<'a>,
-    head: Option<Entry>,
-}
-
-/// Streaming iterator over live key/value pairs (see [`Db::iter`]). After
-/// yielding an `Err` it ends.
+/// Streaming iterator over live key/value pairs (see [`Db::iter`]).
+///
+/// Use it either as an [`Iterator`] of owned pairs, or allocation-free:
+/// `while it.advance()? { use(it.key(), it.value()) }`. After an error it
+/// ends.
 pub struct DbIter<'a> {
     db: &'a Db,
     prefix: Vec<u8>,
-    cursors: Vec<Cursor<'a>>,
+    cursors: Vec<Source<'a>>,
     started: bool,
     done: bool,
-    last_key: Option<Vec<u8>>,
+    /// Key of the entry last decided (yielded, deleted or shadowed).
+    last_key: Vec<u8>,
+    has_last: bool,
+    /// The cursor positioned on the entry last yielded.
+    current: Option<usize>,
+    sweep: Sweep,
 }
 
 impl<'a> DbIter<'a> {
@@ -376,7 +397,10 @@ impl<'a> DbIter<'a> {
             cursors: Vec::new(),
             started: false,
             done: false,
-            last_key: None,
+            last_key: Vec::new(),
+            has_last: false,
+            current: None,
+            sweep: Sweep::default(),
         }
     }
 
@@ -384,81 +408,105 @@ impl<'a> DbIter<'a> {
     fn start(&mut self) -> Result<(), Error> {
         let prefix = self.prefix.as_slice();
         let mem_pos = self.db.mem.partition_point(|e| e.key.as_slice() < prefix);
-        let mut cursors = vec![Cursor {
-            source: Source::Mem {
-                entries: &self.db.mem,
-                pos: mem_pos,
-            },
-            head: None,
+        let mut cursors = vec![Source::Mem {
+            entries: &self.db.mem,
+            pos: mem_pos,
         }];
         for t in &self.db.tables {
             let first = t.index.partition_point(|(k, _)| k.as_slice() < prefix);
-            cursors.push(Cursor {
-                source: Source::Table {
-                    table: t,
-                    next_block: first,
-                    block: Vec::new().into_iter(),
-                },
-                head: None,
-            });
-        }
-        for c in &mut cursors {
-            loop {
-                let e = c.source.next_entry()?;
-                match e {
-                    Some(e) if e.key.as_slice() < prefix => continue,
-                    other => {
-                        c.head = other;
-                        break;
-                    }
-                }
+            let mut src = Source::Table {
+                table: t,
+                next_block: first,
+                block: DataBlock::default(),
+                pos: 0,
+            };
+            src.fill()?;
+            if let Source::Table { block, pos, .. } = &mut src {
+                *pos = block.lower_bound(prefix);
             }
+            src.fill()?;
+            cursors.push(src);
         }
         self.cursors = cursors;
         Ok(())
     }
 
-    fn step(&mut self) -> Result<Option<KeyValue>, Error> {
+    /// Moves to the next live pair; false at the end.
+    pub fn advance(&mut self) -> Result<bool, Error> {
+        if self.done {
+            return Ok(false);
+        }
+        match self.step() {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                self.done = true;
+                Ok(false)
+            }
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+
+    /// Key of the current pair (after [`DbIter::advance`] returned true).
+    pub fn key(&self) -> &[u8] {
+        &self.last_key
+    }
+
+    /// Value of the current pair (after [`DbIter::advance`] returned true).
+    pub fn value(&self) -> &[u8] {
+        self.current
+            .and_then(|i| self.cursors.get(i))
+            .map_or(&[], |c| c.value())
+    }
+
+    fn step(&mut self) -> Result<bool, Error> {
         if !self.started {
             self.started = true;
             self.start()?;
         }
         loop {
+            if let Some(c) = self.current.take().and_then(|i| self.cursors.get_mut(i)) {
+                c.advance()?;
+            }
             // Smallest (key asc, seq desc, source rank asc).
-            let mut best: Option<usize> = None;
+            let mut best: Option<(usize, &[u8], u64, Kind)> = None;
             for (i, c) in self.cursors.iter().enumerate() {
-                let Some(h) = &c.head else { continue };
-                let better = match best
-                    .and_then(|b| self.cursors.get(b))
-                    .and_then(|b| b.head.as_ref())
-                {
-                    None => true,
-                    Some(b) => h.key.cmp(&b.key).then(b.seq.cmp(&h.seq)).is_lt(),
+                let Some((key, seq, kind)) = c.head() else {
+                    continue;
                 };
-                if better {
-                    best = Some(i);
+                if best.is_none_or(|(_, bk, bs, _)| key.cmp(bk).then(bs.cmp(&seq)).is_lt()) {
+                    best = Some((i, key, seq, kind));
                 }
             }
-            let Some(cur) = best.and_then(|b| self.cursors.get_mut(b)) else {
-                return Ok(None);
+            let Some((i, key, seq, kind)) = best else {
+                return Ok(false);
             };
-            let next = cur.source.next_entry()?;
-            let Some(entry) = std::mem::replace(&mut cur.head, next) else {
-                return Ok(None);
-            };
-            if self.last_key.as_deref() == Some(entry.key.as_slice()) {
+            // From here on the winning cursor must be advanced before the next pick.
+            let shadowed = self.has_last && self.last_key.as_slice() == key;
+            if shadowed {
+                self.current = Some(i);
                 continue; // older version of a key already decided
             }
-            if !entry.key.starts_with(&self.prefix) {
-                return Ok(None);
+            if !key.starts_with(&self.prefix) {
+                return Ok(false);
             }
-            self.last_key = Some(entry.key.clone());
-            if !self.db.tombstones.is_empty() && self.db.tombstones.covers(&entry.key, entry.seq) {
+            self.last_key.clear();
+            self.last_key.extend_from_slice(key);
+            self.has_last = true;
+            self.current = Some(i);
+            if !self.db.tombstones.is_empty()
+                && self
+                    .db
+                    .tombstones
+                    .covers(&mut self.sweep, &self.last_key, seq)
+            {
                 continue;
             }
-            match entry.kind {
-                Kind::Value => return Ok(Some((entry.key, entry.value))),
-                Kind::Deletion | Kind::SingleDeletion => continue,
+            match kind {
+                Kind::Value => return Ok(true),
+                Kind::Deletion | Kind::SingleDeletion | Kind::RangeDeletion => continue,
                 Kind::Merge => {
                     return Err(Error::Unsupported {
                         path: self.db.path.clone(),
@@ -471,7 +519,6 @@ impl<'a> DbIter<'a> {
                         reason: "blob index value (BlobDB)".into(),
                     })
                 }
-                Kind::RangeDeletion => continue,
             }
         }
     }
@@ -481,19 +528,10 @@ impl Iterator for DbIter<'_> {
     type Item = Result<(Vec<u8>, Vec<u8>), Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.step() {
-            Ok(Some(kv)) => Some(Ok(kv)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+        match self.advance() {
+            Ok(true) => Some(Ok((self.key().to_vec(), self.value().to_vec()))),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
         }
     }
 }

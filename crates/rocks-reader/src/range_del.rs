@@ -1,93 +1,127 @@
-//! Range tombstones, fragmented into non-overlapping pieces so that "is
-//! this (key, seq) deleted by a DeleteRange?" is one binary search.
+//! Range tombstones. All tombstones of a database live in one byte arena,
+//! sorted by begin key; an iterator walking keys in ascending order asks
+//! "is this (key, seq) deleted by a DeleteRange?" through a [`Sweep`] that
+//! only ever moves forward, so a scan costs O(keys + tombstones) and no
+//! allocation per tombstone.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 
-/// One `DeleteRange(begin, end)` written at sequence `seq`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Tombstone {
-    pub(crate) begin: Vec<u8>,
-    pub(crate) end: Vec<u8>,
-    pub(crate) seq: u64,
+/// Every `DeleteRange(begin, end)` of a database, with its sequence number.
+#[derive(Debug)]
+pub(crate) struct Tombstones {
+    arena: Vec<u8>,
+    items: Vec<Tomb>,
+    sorted: bool,
 }
 
-/// Non-overlapping `[begin, end)` fragments sorted by `begin`, each with
-/// the largest sequence number of the tombstones covering it.
-#[derive(Debug, Default)]
-pub(crate) struct Fragments {
-    frags: Vec<(Vec<u8>, Vec<u8>, u64)>,
+impl Default for Tombstones {
+    fn default() -> Self {
+        Tombstones {
+            arena: crate::pool::take(),
+            items: Vec::new(),
+            sorted: false,
+        }
+    }
 }
 
-impl Fragments {
-    pub(crate) fn new(mut tombstones: Vec<Tombstone>) -> Fragments {
-        tombstones.retain(|t| t.begin < t.end);
-        if tombstones.is_empty() {
-            return Fragments::default();
+impl Drop for Tombstones {
+    fn drop(&mut self) {
+        crate::pool::give(std::mem::take(&mut self.arena));
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Tomb {
+    begin: Range<usize>,
+    end: Range<usize>,
+    seq: u64,
+}
+
+fn slice<'a>(buf: &'a [u8], r: &Range<usize>) -> &'a [u8] {
+    buf.get(r.clone()).unwrap_or(&[])
+}
+
+impl Tombstones {
+    /// Adds `DeleteRange(begin, end)` written at `seq` (empty ranges are dropped).
+    pub(crate) fn push(&mut self, begin: &[u8], end: &[u8], seq: u64) {
+        if begin >= end {
+            return;
         }
-        let mut points: Vec<&[u8]> = tombstones
-            .iter()
-            .flat_map(|t| [t.begin.as_slice(), t.end.as_slice()])
-            .collect();
-        points.sort_unstable();
-        points.dedup();
-        let mut by_begin: Vec<&Tombstone> = tombstones.iter().collect();
-        by_begin.sort_by(|a, b| a.begin.cmp(&b.begin));
-        let mut by_end: Vec<&Tombstone> = tombstones.iter().collect();
-        by_end.sort_by(|a, b| a.end.cmp(&b.end));
-        let (mut bi, mut ei) = (0, 0);
-        // multiset of active sequence numbers
-        let mut active: BTreeMap<u64, usize> = BTreeMap::new();
-        let mut frags: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
-        for (i, p) in points.iter().enumerate() {
-            while let Some(t) = by_end.get(ei).filter(|t| t.end.as_slice() <= *p) {
-                if let Some(c) = active.get_mut(&t.seq) {
-                    *c -= 1;
-                    if *c == 0 {
-                        active.remove(&t.seq);
-                    }
-                }
-                ei += 1;
+        let b = self.arena.len();
+        self.arena.extend_from_slice(begin);
+        let e = self.arena.len();
+        self.arena.extend_from_slice(end);
+        let item = Tomb {
+            begin: b..e,
+            end: e..self.arena.len(),
+            seq,
+        };
+        if let Some(last) = self.items.last() {
+            if slice(&self.arena, &last.begin) > begin {
+                self.sorted = false;
             }
-            while let Some(t) = by_begin.get(bi).filter(|t| t.begin.as_slice() <= *p) {
-                *active.entry(t.seq).or_insert(0) += 1;
-                bi += 1;
-            }
-            if let (Some((&max, _)), Some(next)) = (active.last_key_value(), points.get(i + 1)) {
-                match frags.last_mut() {
-                    Some(last) if last.1.as_slice() == *p && last.2 == max => {
-                        last.1 = next.to_vec()
-                    }
-                    _ => frags.push((p.to_vec(), next.to_vec(), max)),
-                }
-            }
+        } else {
+            self.sorted = true;
         }
-        Fragments { frags }
+        self.items.push(item);
     }
 
-    /// True if a tombstone newer than `seq` covers `key`.
-    pub(crate) fn covers(&self, key: &[u8], seq: u64) -> bool {
-        let i = self.frags.partition_point(|f| f.0.as_slice() <= key);
-        match i.checked_sub(1).and_then(|i| self.frags.get(i)) {
-            Some((_, end, max)) => key < end.as_slice() && *max > seq,
-            None => false,
+    /// Sorts by begin key (a no-op for the common single, already sorted, source).
+    pub(crate) fn finish(&mut self) {
+        if !self.sorted {
+            let arena = &self.arena;
+            self.items
+                .sort_by(|a, b| slice(arena, &a.begin).cmp(slice(arena, &b.begin)));
+            self.sorted = true;
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.frags.is_empty()
+        self.items.is_empty()
     }
+
+    /// True if a tombstone newer than `seq` covers `key`. Successive calls
+    /// with the same `sweep` must pass non-decreasing keys.
+    pub(crate) fn covers(&self, sweep: &mut Sweep, key: &[u8], seq: u64) -> bool {
+        while let Some(t) = self.items.get(sweep.next) {
+            if slice(&self.arena, &t.begin) > key {
+                break;
+            }
+            if slice(&self.arena, &t.end) > key {
+                sweep.active.push(sweep.next);
+            }
+            sweep.next += 1;
+        }
+        let arena = &self.arena;
+        let items = &self.items;
+        sweep
+            .active
+            .retain(|&i| items.get(i).is_some_and(|t| slice(arena, &t.end) > key));
+        sweep
+            .active
+            .iter()
+            .any(|&i| items.get(i).is_some_and(|t| t.seq > seq))
+    }
+}
+
+/// The forward-only position of one iterator among the tombstones.
+#[derive(Debug, Default)]
+pub(crate) struct Sweep {
+    next: usize,
+    active: Vec<usize>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn t(b: &str, e: &str, seq: u64) -> Tombstone {
-        Tombstone {
-            begin: b.into(),
-            end: e.into(),
+    fn t(b: &str, e: &str, seq: u64) -> (&'static [u8], &'static [u8], u64) {
+        // leak: test-only, a handful of bytes
+        (
+            Box::leak(b.as_bytes().to_vec().into_boxed_slice()),
+            Box::leak(e.as_bytes().to_vec().into_boxed_slice()),
             seq,
-        }
+        )
     }
 
     #[test]
@@ -99,23 +133,36 @@ mod tests {
             t("x", "x", 99),
             t("m", "p", 3),
         ];
-        let frags = Fragments::new(ts.clone());
-        for key in [
+        let mut set = Tombstones::default();
+        for (b, e, s) in &ts {
+            set.push(b, e, *s);
+        }
+        set.finish();
+        let keys = [
             "", "a", "a0", "b", "c", "d", "e", "f", "g", "h", "m", "o", "p", "x", "z",
-        ] {
-            for seq in [0, 2, 3, 4, 5, 9, 10, 19, 20, 21] {
-                let naive = ts.iter().any(|t| {
-                    t.begin.as_slice() <= key.as_bytes()
-                        && key.as_bytes() < t.end.as_slice()
-                        && t.seq > seq
-                });
+        ];
+        for seq in [0, 2, 3, 4, 5, 9, 10, 19, 20, 21] {
+            // one forward sweep per sequence number, as an iterator does
+            let mut sweep = Sweep::default();
+            for key in keys {
+                let naive = ts
+                    .iter()
+                    .any(|(b, e, s)| *b <= key.as_bytes() && key.as_bytes() < *e && *s > seq);
                 assert_eq!(
-                    frags.covers(key.as_bytes(), seq),
+                    set.covers(&mut sweep, key.as_bytes(), seq),
                     naive,
                     "key {key} seq {seq}"
                 );
             }
         }
-        assert!(Fragments::new(vec![]).is_empty());
+        // a sweep that starts in the middle (prefix iteration) sees earlier wide tombstones
+        let mut sweep = Sweep::default();
+        assert!(set.covers(&mut sweep, b"e", 9));
+        assert!(!set.covers(&mut sweep, b"g", 5));
+        assert!(set.covers(&mut sweep, b"g", 4));
+        let mut empty = Tombstones::default();
+        empty.push(b"x", b"x", 1);
+        empty.finish();
+        assert!(empty.is_empty());
     }
 }

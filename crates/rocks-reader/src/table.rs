@@ -4,13 +4,13 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::format::block::{decode_entries, decode_index, unwrap_block};
+use crate::format::block::{decode_entries, decode_index, unwrap_block_into, walk_entries};
 use crate::format::coding::{decode_fixed32, Reader};
 use crate::format::footer::{decode_footer, BlockHandle, BLOCK_TRAILER_LEN, NEW_FOOTER_LEN};
 use crate::format::internal_key::{split_internal_key, Kind};
 use crate::format::Bad;
-use crate::range_del::Tombstone;
-use crate::{Entry, Error};
+use crate::range_del::Tombstones;
+use crate::Error;
 
 /// An open SST file.
 #[derive(Debug)]
@@ -61,8 +61,8 @@ struct Props {
 }
 
 impl Table {
-    /// Open an SST, load its index and return its range tombstones.
-    pub(crate) fn open(path: PathBuf) -> Result<(Table, Vec<Tombstone>), Error> {
+    /// Open an SST, load its index and add its range tombstones to `tombstones`.
+    pub(crate) fn open(path: PathBuf, tombstones: &mut Tombstones) -> Result<Table, Error> {
         let file = File::open(&path).map_err(|e| io(&path, e))?;
         let file_len = file.metadata().map_err(|e| io(&path, e))?.len();
         let tail_len = file_len.min(NEW_FOOTER_LEN as u64);
@@ -104,28 +104,22 @@ impl Table {
             user_index.push((uk, handle));
         }
         table.index = user_index;
-        let mut tombstones = Vec::new();
         if let Some(h) = range_del {
-            let block = table.read_block(h)?;
-            for (ikey, end) in
-                decode_entries(&block).map_err(|b| table.bad(b, "range deletion block"))?
-            {
-                let (begin, seq, kind) =
-                    split_internal_key(&ikey).map_err(|b| table.bad(b, "range deletion block"))?;
+            let mut block = crate::pool::take();
+            table.read_block_into(h, &mut block)?;
+            let res = walk_entries(&block, |ikey, end| {
+                let (begin, seq, kind) = split_internal_key(ikey)?;
                 if kind != Kind::RangeDeletion {
-                    return Err(table.bad(
-                        Bad::corrupt("non-range-deletion entry"),
-                        "range deletion block",
-                    ));
+                    return Err(Bad::corrupt("non-range-deletion entry"));
                 }
-                tombstones.push(Tombstone {
-                    begin: begin.to_vec(),
-                    end,
-                    seq,
-                });
-            }
+                tombstones.push(begin, block.get(end).unwrap_or(&[]), seq);
+                Ok(())
+            })
+            .map_err(|b| table.bad(b, "range deletion block"));
+            crate::pool::give(block);
+            res?;
         }
-        Ok((table, tombstones))
+        Ok(table)
     }
 
     fn bad(&self, b: Bad, what: &str) -> Error {
@@ -181,6 +175,13 @@ impl Table {
 
     /// Read, verify and decompress one block.
     fn read_block(&self, h: BlockHandle) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        self.read_block_into(h, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Table::read_block`] into a caller's buffer (replacing its contents).
+    fn read_block_into(&self, h: BlockHandle, out: &mut Vec<u8>) -> Result<(), Error> {
         let total = h.size.checked_add(BLOCK_TRAILER_LEN);
         let end = total.and_then(|t| h.offset.checked_add(t));
         let (total, in_file) = match (total, end) {
@@ -196,38 +197,104 @@ impl Table {
                 ),
             });
         }
-        let mut raw = vec![0u8; total as usize];
-        read_at(&self.file, &mut raw, h.offset).map_err(|e| io(&self.path, e))?;
-        unwrap_block(&raw, self.checksum, h.offset).map_err(|b| b.at(&self.path))
+        let mut raw = crate::pool::take();
+        raw.resize(total as usize, 0);
+        let res = read_at(&self.file, &mut raw, h.offset)
+            .map_err(|e| io(&self.path, e))
+            .and_then(|()| {
+                unwrap_block_into(&raw, self.checksum, h.offset, out).map_err(|b| b.at(&self.path))
+            });
+        crate::pool::give(raw);
+        res
     }
 
-    /// Decode data block number `i` of the index into entries.
-    pub(crate) fn data_block(&self, i: usize) -> Result<Vec<Entry>, Error> {
+    /// Read and decode data block number `i` of the index.
+    pub(crate) fn data_block(&self, i: usize, out: &mut DataBlock) -> Result<(), Error> {
+        out.clear();
         let Some(&(_, handle)) = self.index.get(i) else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        let block = self.read_block(handle)?;
-        let entries = decode_entries(&block)
-            .map_err(|b| self.bad(b, &format!("data block at offset {}", handle.offset)))?;
-        let mut out = Vec::with_capacity(entries.len());
-        for (mut ikey, value) in entries {
-            let (uk, seq, kind) = split_internal_key(&ikey)
-                .map_err(|b| self.bad(b, &format!("data block at offset {}", handle.offset)))?;
-            let uk_len = uk.len();
+        self.read_block_into(handle, &mut out.data)?;
+        let DataBlock { data, keys, ents } = out;
+        walk_entries(data, |ikey, value| {
+            let (uk, seq, kind) = split_internal_key(ikey)?;
             if kind == Kind::RangeDeletion {
-                return Err(self.bad(
-                    Bad::corrupt("range deletion in data block"),
-                    &format!("data block at offset {}", handle.offset),
-                ));
+                return Err(Bad::corrupt("range deletion in data block"));
             }
-            ikey.truncate(uk_len);
-            out.push(Entry {
-                key: ikey,
+            let start = keys.len();
+            keys.extend_from_slice(uk);
+            ents.push(Ent {
+                key: start..keys.len(),
+                value,
                 seq,
                 kind,
-                value,
             });
+            Ok(())
+        })
+        .map_err(|b| self.bad(b, &format!("data block at offset {}", handle.offset)))
+    }
+}
+
+/// One entry of a decoded data block: ranges into [`DataBlock`]'s buffers.
+#[derive(Debug, Clone)]
+pub(crate) struct Ent {
+    key: std::ops::Range<usize>,
+    value: std::ops::Range<usize>,
+    pub(crate) seq: u64,
+    pub(crate) kind: Kind,
+}
+
+/// A decoded data block: the block bytes, the user keys rebuilt into one
+/// buffer, and the entries pointing into both. Reused from block to block.
+#[derive(Debug)]
+pub(crate) struct DataBlock {
+    data: Vec<u8>,
+    keys: Vec<u8>,
+    ents: Vec<Ent>,
+}
+
+impl Default for DataBlock {
+    fn default() -> Self {
+        DataBlock {
+            data: crate::pool::take(),
+            keys: crate::pool::take(),
+            ents: Vec::new(),
         }
-        Ok(out)
+    }
+}
+
+impl Drop for DataBlock {
+    fn drop(&mut self) {
+        crate::pool::give(std::mem::take(&mut self.data));
+        crate::pool::give(std::mem::take(&mut self.keys));
+    }
+}
+
+impl DataBlock {
+    fn clear(&mut self) {
+        self.data.clear();
+        self.keys.clear();
+        self.ents.clear();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ents.len()
+    }
+
+    pub(crate) fn ent(&self, i: usize) -> Option<&Ent> {
+        self.ents.get(i)
+    }
+
+    pub(crate) fn key(&self, e: &Ent) -> &[u8] {
+        self.keys.get(e.key.clone()).unwrap_or(&[])
+    }
+
+    pub(crate) fn value(&self, e: &Ent) -> &[u8] {
+        self.data.get(e.value.clone()).unwrap_or(&[])
+    }
+
+    /// Index of the first entry whose key is not less than `key`.
+    pub(crate) fn lower_bound(&self, key: &[u8]) -> usize {
+        self.ents.partition_point(|e| self.key(e) < key)
     }
 }

@@ -11,7 +11,21 @@ const MAX_BLOCK_SIZE_WITH_HASH_INDEX: usize = 1 << 16;
 
 /// Verify the 5-byte trailer of `raw` (block contents + type + checksum)
 /// and return the uncompressed contents. `offset` is only used in messages.
+#[cfg(test)]
 pub(crate) fn unwrap_block(raw: &[u8], checksum_type: u8, offset: u64) -> DResult<Vec<u8>> {
+    let mut out = Vec::new();
+    unwrap_block_into(raw, checksum_type, offset, &mut out)?;
+    Ok(out)
+}
+
+/// [`unwrap_block`] into a caller's buffer (replacing its contents).
+pub(crate) fn unwrap_block_into(
+    raw: &[u8],
+    checksum_type: u8,
+    offset: u64,
+    out: &mut Vec<u8>,
+) -> DResult<()> {
+    out.clear();
     let n = raw.len();
     if n < 5 {
         return Err(Bad::corrupt(format!("truncated block at offset {offset}")));
@@ -34,7 +48,10 @@ pub(crate) fn unwrap_block(raw: &[u8], checksum_type: u8, offset: u64) -> DResul
         }
     }
     match ctype {
-        0 => Ok(body.to_vec()),
+        0 => {
+            out.extend_from_slice(body);
+            Ok(())
+        }
         1 => {
             let len = snap::raw::decompress_len(body)
                 .map_err(|e| Bad::corrupt(format!("bad snappy block at offset {offset}: {e}")))?;
@@ -45,9 +62,12 @@ pub(crate) fn unwrap_block(raw: &[u8], checksum_type: u8, offset: u64) -> DResul
                     "implausible snappy length {len} at offset {offset}"
                 )));
             }
-            snap::raw::Decoder::new()
-                .decompress_vec(body)
-                .map_err(|e| Bad::corrupt(format!("bad snappy block at offset {offset}: {e}")))
+            out.resize(len, 0);
+            let n = snap::raw::Decoder::new()
+                .decompress(body, out)
+                .map_err(|e| Bad::corrupt(format!("bad snappy block at offset {offset}: {e}")))?;
+            out.truncate(n);
+            Ok(())
         }
         2..=7 => {
             let name = match ctype {
@@ -127,26 +147,42 @@ fn key_from_delta(prev: &[u8], shared: u32, delta: &[u8]) -> DResult<Vec<u8>> {
     Ok(k)
 }
 
-/// Decode every (key, value) of a block written with the ordinary entry
-/// format (data, meta-index, properties, range-deletion and pre-v4 index
-/// blocks): `shared varint32, non_shared varint32, value_len varint32,
-/// key delta, value`.
-pub(crate) fn decode_entries(data: &[u8]) -> DResult<Vec<(Vec<u8>, Vec<u8>)>> {
+/// Walk every entry of a block written with the ordinary entry format
+/// (data, meta-index, properties, range-deletion and pre-v4 index blocks):
+/// `shared varint32, non_shared varint32, value_len varint32, key delta,
+/// value`. `f` gets the whole key (rebuilt in one reused buffer, so no
+/// allocation per entry) and the value's byte range within `data`.
+pub(crate) fn walk_entries(
+    data: &[u8],
+    mut f: impl FnMut(&[u8], std::ops::Range<usize>) -> DResult<()>,
+) -> DResult<()> {
     let area = entry_area(data)?;
     let mut r = Reader::new(area);
-    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut prev: Vec<u8> = Vec::new();
+    let mut key: Vec<u8> = Vec::new();
     while !r.is_empty() {
-        let shared = r.varint32("entry shared length")?;
+        let shared = r.varint32("entry shared length")? as usize;
         let non_shared = r.varint32("entry key length")?;
         let value_len = r.varint32("entry value length")?;
         let delta = r.bytes(non_shared as usize, "entry key")?;
-        let value = r.bytes(value_len as usize, "entry value")?;
-        let key = key_from_delta(&prev, shared, delta)?;
-        prev.clear();
-        prev.extend_from_slice(&key);
-        out.push((key, value.to_vec()));
+        let value_start = r.pos();
+        r.bytes(value_len as usize, "entry value")?;
+        if shared > key.len() {
+            return Err(Bad::corrupt("shared key length exceeds previous key"));
+        }
+        key.truncate(shared);
+        key.extend_from_slice(delta);
+        f(&key, value_start..r.pos())?;
     }
+    Ok(())
+}
+
+/// Every (key, value) of a block, owned (for the small meta blocks).
+pub(crate) fn decode_entries(data: &[u8]) -> DResult<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    walk_entries(data, |k, v| {
+        out.push((k.to_vec(), data.get(v).unwrap_or(&[]).to_vec()));
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -19,6 +19,11 @@ impl<'a> Reader<'a> {
         self.pos >= self.buf.len()
     }
 
+    /// Bytes consumed so far.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
     pub(crate) fn bytes(&mut self, n: usize, what: &str) -> DResult<&'a [u8]> {
         let end = self
             .pos
