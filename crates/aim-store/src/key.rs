@@ -97,42 +97,93 @@ pub fn encode_strs(path: &[&str]) -> Vec<u8> {
     out
 }
 
-/// Decodes a whole key into its segments.
-pub fn decode(key: &[u8]) -> Result<Vec<Seg>, KeyError> {
-    let mut segs = Vec::new();
-    let mut pos = 0usize;
-    while pos < key.len() {
-        if key[pos] == SENTINEL {
+/// A segment borrowed from the key bytes (no allocation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegRef<'a> {
+    /// A string segment.
+    Str(&'a str),
+    /// An integer segment.
+    Int(i64),
+}
+
+impl SegRef<'_> {
+    /// The owned segment.
+    pub fn to_seg(self) -> Seg {
+        match self {
+            SegRef::Str(s) => Seg::Str(s.to_owned()),
+            SegRef::Int(i) => Seg::Int(i),
+        }
+    }
+}
+
+/// The segments of a key, decoded one by one without allocating.
+#[derive(Clone, Debug)]
+pub struct Segments<'a> {
+    key: &'a [u8],
+    pos: usize,
+}
+
+/// Iterates over the segments of `key`; a malformed segment yields an error and ends it.
+pub fn segments(key: &[u8]) -> Segments<'_> {
+    Segments { key, pos: 0 }
+}
+
+impl<'a> Segments<'a> {
+    fn decode_next(&mut self) -> Result<SegRef<'a>, KeyError> {
+        let key = self.key;
+        let pos = self.pos;
+        let rest = key.get(pos..).unwrap_or_default();
+        if rest.first() == Some(&SENTINEL) {
             // int segment: FE, 8 bytes big-endian, FE
-            let body = key.get(pos + 1..pos + 9).ok_or(KeyError {
-                offset: pos,
-                reason: "integer segment is truncated",
-            })?;
-            if key.get(pos + 9) != Some(&SENTINEL) {
+            let body: [u8; 8] = rest
+                .get(1..9)
+                .and_then(|b| b.try_into().ok())
+                .ok_or(KeyError {
+                    offset: pos,
+                    reason: "integer segment is truncated",
+                })?;
+            if rest.get(9) != Some(&SENTINEL) {
                 return Err(KeyError {
                     offset: pos + 9,
                     reason: "integer segment does not end with 0xFE",
                 });
             }
-            let mut b = [0u8; 8];
-            b.copy_from_slice(body);
-            segs.push(Seg::Int(i64::from_be_bytes(b)));
-            pos += 10;
+            self.pos = pos + 10;
+            Ok(SegRef::Int(i64::from_be_bytes(body)))
         } else {
-            let rest = &key[pos..];
             let end = rest.iter().position(|&b| b == SENTINEL).ok_or(KeyError {
                 offset: pos,
                 reason: "string segment does not end with 0xFE",
             })?;
-            let s = std::str::from_utf8(&rest[..end]).map_err(|_| KeyError {
-                offset: pos,
-                reason: "string segment is not UTF-8",
-            })?;
-            segs.push(Seg::Str(s.to_owned()));
-            pos += end + 1;
+            let s =
+                std::str::from_utf8(rest.get(..end).unwrap_or_default()).map_err(|_| KeyError {
+                    offset: pos,
+                    reason: "string segment is not UTF-8",
+                })?;
+            self.pos = pos + end + 1;
+            Ok(SegRef::Str(s))
         }
     }
-    Ok(segs)
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = Result<SegRef<'a>, KeyError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.key.len() {
+            return None;
+        }
+        let r = self.decode_next();
+        if r.is_err() {
+            self.pos = self.key.len();
+        }
+        Some(r)
+    }
+}
+
+/// Decodes a whole key into its segments.
+pub fn decode(key: &[u8]) -> Result<Vec<Seg>, KeyError> {
+    segments(key).map(|s| s.map(SegRef::to_seg)).collect()
 }
 
 #[cfg(test)]

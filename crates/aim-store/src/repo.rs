@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{RepoError, RunError};
-use crate::run::{read_meta, Run, RunMeta};
+use crate::run::{read_end_time, read_meta, Run, RunMeta};
 use crate::sqlite::{self, RunProps};
 
 /// An Aim repository: a root folder holding `.aim/`.
@@ -31,6 +31,16 @@ impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "run {}: {}", self.hash, self.reason)
     }
+}
+
+/// How much of each run's meta chunk [`Repo::scan_with`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Only `end_time` (one data block per run): [`RunMeta::attrs`] and
+    /// [`RunMeta::traces`] are left empty.
+    EndTime,
+    /// Everything: params, contexts, traces and `end_time`.
+    Full,
 }
 
 /// Every readable run of a repository, and what could not be read.
@@ -132,9 +142,21 @@ impl Repo {
 
     /// Reads every run: the chunk set joined with SQLite, meta chunks read in parallel.
     pub fn scan(&self) -> Result<Scan, RepoError> {
+        self.scan_with(Detail::Full)
+    }
+
+    /// [`Repo::scan`], reading only what `detail` asks of each meta chunk.
+    pub fn scan_with(&self, detail: Detail) -> Result<Scan, RepoError> {
         let hashes = self.chunk_hashes()?;
         let mut props = self.sqlite_runs()?;
-        let metas = par_map(&hashes, |h| self.read_meta(h));
+        let metas = par_map(&hashes, |h| match detail {
+            Detail::Full => self.read_meta(h),
+            Detail::EndTime => read_end_time(&self.meta_chunk(h), h).map(|end_time| RunMeta {
+                attrs: crate::Node::Dict(Vec::new()),
+                end_time,
+                traces: Vec::new(),
+            }),
+        });
         let mut scan = Scan::default();
         let chunk_set: BTreeSet<&str> = hashes.iter().map(String::as_str).collect();
         for (hash, meta) in hashes.iter().zip(metas) {

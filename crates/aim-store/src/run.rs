@@ -6,7 +6,7 @@ use std::path::Path;
 use rocks_reader::Db;
 
 use crate::error::RunError;
-use crate::key::{self, Seg};
+use crate::key::{self, Seg, SegRef};
 use crate::sqlite::RunProps;
 use crate::tree::{Node, TreeBuilder};
 use crate::value::{self, Value};
@@ -123,6 +123,33 @@ struct TraceFields {
     min: Option<Value>,
 }
 
+fn end_time_value(val: Value) -> Option<f64> {
+    match val {
+        Value::Float(f) => Some(f),
+        Value::Int(i) => Some(i as f64),
+        _ => None,
+    }
+}
+
+/// Reads only `('meta','chunks',H,'end_time')` of a meta chunk directory (one data block):
+/// what `ls` needs. `None` when the key is missing, `Some(None)` when stored as None.
+pub fn read_end_time(chunk_dir: &Path, hash: &str) -> Result<Option<Option<f64>>, RunError> {
+    let db = Db::open(chunk_dir)?;
+    let key = key::encode_strs(&["meta", "chunks", hash, "end_time"]);
+    match db.get(&key)? {
+        Some(v) => Ok(Some(end_time_value(
+            value::decode(&v).map_err(|e| decode_err(chunk_dir, e))?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+fn owned_path(segs: key::Segments<'_>, chunk_dir: &Path) -> Result<Vec<Seg>, RunError> {
+    segs.map(|s| s.map(SegRef::to_seg))
+        .collect::<Result<Vec<Seg>, _>>()
+        .map_err(|e| decode_err(chunk_dir, e))
+}
+
 /// Reads the run subtree `('meta','chunks',H)` of a meta chunk directory.
 pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
     let db = Db::open(chunk_dir)?;
@@ -131,63 +158,72 @@ pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
     let mut contexts: Vec<(i64, TreeBuilder)> = Vec::new();
     let mut traces: Vec<((i64, String), TraceFields)> = Vec::new();
     let mut end_time = None;
-    for item in db.prefix_iter(&prefix) {
-        let (k, v) = item?;
-        let rest = k.get(prefix.len()..).unwrap_or_default();
-        let path = key::decode(rest).map_err(|e| decode_err(chunk_dir, e))?;
-        let Some((head, tail)) = path.split_first() else {
-            continue;
+    let mut it = db.prefix_iter(&prefix);
+    while it.advance()? {
+        let rest = it.key().get(prefix.len()..).unwrap_or_default();
+        let v = it.value();
+        let mut segs = key::segments(rest);
+        let head = match segs.next() {
+            None => continue,
+            Some(Ok(SegRef::Str(h))) => h,
+            Some(Ok(SegRef::Int(_))) => continue,
+            Some(Err(e)) => return Err(decode_err(chunk_dir, e)),
         };
-        let val = value::decode(&v).map_err(|e| decode_err(chunk_dir, e))?;
-        match head.as_str() {
-            Some("attrs") => attrs.insert(tail, val),
-            Some("end_time") if tail.is_empty() => {
-                end_time = Some(match val {
-                    Value::Float(f) => Some(f),
-                    Value::Int(i) => Some(i as f64),
-                    _ => None,
-                })
-            }
-            Some("contexts") => {
+        let decode = |v: &[u8]| value::decode(v).map_err(|e| decode_err(chunk_dir, e));
+        match head {
+            "attrs" => attrs.insert(&owned_path(segs, chunk_dir)?, decode(v)?),
+            "end_time" if segs.next().is_none() => end_time = Some(end_time_value(decode(v)?)),
+            "contexts" => {
+                let tail = owned_path(segs, chunk_dir)?;
                 if let Some((Seg::Int(ctx), sub)) = tail.split_first() {
                     match contexts.last_mut() {
-                        Some((c, b)) if c == ctx => b.insert(sub, val),
+                        Some((c, b)) if c == ctx => b.insert(sub, decode(v)?),
                         _ => {
                             let mut b = TreeBuilder::new();
-                            b.insert(sub, val);
+                            b.insert(sub, decode(v)?);
                             contexts.push((*ctx, b));
                         }
                     }
                 }
             }
-            Some("traces") => {
-                if let [Seg::Int(ctx), Seg::Str(name), Seg::Str(field), ..] = tail {
-                    let id = (*ctx, name.clone());
-                    let idx = match traces.last() {
-                        Some((last, _)) if *last == id => traces.len() - 1,
-                        _ => {
-                            traces.push((id, TraceFields::default()));
-                            traces.len() - 1
-                        }
-                    };
-                    let t = &mut traces[idx].1;
-                    // only the field itself, not sub-keys of object values
-                    if tail.len() == 3 {
-                        match field.as_str() {
-                            "dtype" => {
-                                if let Value::Str(s) = &val {
-                                    t.dtype = Some(s.clone())
-                                }
+            "traces" => {
+                let mut field3 = || match segs.next() {
+                    Some(Ok(s)) => Ok(Some(s)),
+                    None => Ok(None),
+                    Some(Err(e)) => Err(decode_err(chunk_dir, e)),
+                };
+                let (Some(SegRef::Int(ctx)), Some(SegRef::Str(name)), Some(SegRef::Str(field))) =
+                    (field3()?, field3()?, field3()?)
+                else {
+                    continue;
+                };
+                // only the field itself, not sub-keys of object values
+                let is_leaf = field3()?.is_none();
+                let idx = match traces.last() {
+                    Some(((c, n), _)) if *c == ctx && n == name => traces.len() - 1,
+                    _ => {
+                        traces.push(((ctx, name.to_owned()), TraceFields::default()));
+                        traces.len() - 1
+                    }
+                };
+                let Some((_, t)) = traces.get_mut(idx) else {
+                    continue;
+                };
+                if is_leaf {
+                    match field {
+                        "dtype" => {
+                            if let Value::Str(s) = decode(v)? {
+                                t.dtype = Some(s)
                             }
-                            "version" => t.version = val.as_i64(),
-                            "first" => t.first = Some(val),
-                            "first_step" => t.first_step = val.as_i64(),
-                            "last" => t.last = Some(val),
-                            "last_step" => t.last_step = val.as_i64(),
-                            "max" => t.max = Some(val),
-                            "min" => t.min = Some(val),
-                            _ => {}
                         }
+                        "version" => t.version = decode(v)?.as_i64(),
+                        "first" => t.first = Some(decode(v)?),
+                        "first_step" => t.first_step = decode(v)?.as_i64(),
+                        "last" => t.last = Some(decode(v)?),
+                        "last_step" => t.last_step = decode(v)?.as_i64(),
+                        "max" => t.max = Some(decode(v)?),
+                        "min" => t.min = Some(decode(v)?),
+                        _ => {}
                     }
                 }
             }
@@ -278,16 +314,25 @@ impl Seqs {
         let Some(db) = &self.db else { return Ok(None) };
         let path = db.path().to_path_buf();
         if trace.version >= 2 {
-            // v2: `step` column keyed by hash_auto(step), holding the real step.
+            // v2: `step` column keyed by hash_auto(step), holding the real step; then the
+            // `val` element of the highest step, reached by a forward seek (usually within
+            // the block already read).
+            let mut trace_prefix = self.column_prefix(trace, "");
+            trace_prefix.pop(); // the empty column segment's sentinel
             let prefix = self.column_prefix(trace, "step");
             let mut best: Option<(i64, Vec<u8>)> = None;
-            for item in db.prefix_iter(&prefix) {
-                let (k, v) = item?;
-                let rest = k.get(prefix.len()..).unwrap_or_default();
+            let mut it = db.prefix_iter(&trace_prefix);
+            it.seek(&prefix)?;
+            while it.advance()? {
+                let Some(rest) = it.key().strip_prefix(prefix.as_slice()) else {
+                    break;
+                };
                 if rest.is_empty() {
                     continue; // the array marker
                 }
-                let Value::Int(step) = value::decode(&v).map_err(|e| decode_err(&path, e))? else {
+                let Value::Int(step) =
+                    value::decode(it.value()).map_err(|e| decode_err(&path, e))?
+                else {
                     continue;
                 };
                 if best.as_ref().is_none_or(|(s, _)| step >= *s) {
@@ -299,12 +344,13 @@ impl Seqs {
             };
             let mut val_key = self.column_prefix(trace, "val");
             val_key.extend_from_slice(&elem_key);
-            match db.get(&val_key)? {
-                Some(v) => Ok(Some(Point {
+            it.seek(&val_key)?;
+            match it.advance()? {
+                true if it.key() == val_key.as_slice() => Ok(Some(Point {
                     step,
-                    value: value::decode(&v).map_err(|e| decode_err(&path, e))?,
+                    value: value::decode(it.value()).map_err(|e| decode_err(&path, e))?,
                 })),
-                None => Ok(None),
+                _ => Ok(None),
             }
         } else {
             // v1: `val` column keyed by the step itself.

@@ -220,6 +220,7 @@ impl Db {
                     p = ldb;
                 }
             }
+            tombstones.new_source();
             tables.push(Table::open(p, &mut tombstones)?);
         }
 
@@ -257,6 +258,7 @@ impl Db {
                         Op::Merge(k, v) => (k, Kind::Merge, v),
                         Op::BlobIndex(k, v) => (k, Kind::BlobIndex, v),
                         Op::DeleteRange(b, e) => {
+                            tombstones.new_source();
                             tombstones.push(b, e, seq);
                             continue;
                         }
@@ -350,6 +352,38 @@ impl Source<'_> {
         self.fill()
     }
 
+    /// Move forward to the first entry with key >= `target` (never back).
+    fn seek(&mut self, target: &[u8]) -> Result<(), Error> {
+        match self {
+            Source::Mem { entries, pos } => {
+                *pos = (*pos).max(entries.partition_point(|e| e.key.as_slice() < target));
+            }
+            Source::Table {
+                table,
+                next_block,
+                block,
+                pos,
+            } => {
+                let in_block = block
+                    .ent(block.len().saturating_sub(1))
+                    .is_some_and(|last| block.key(last) >= target);
+                if !in_block {
+                    // the first block whose separator is >= target
+                    let first = table.index.partition_point(|(k, _)| k.as_slice() < target);
+                    if first >= *next_block {
+                        *next_block = first;
+                        *pos = block.len(); // used up: fill() reads next_block
+                        self.fill()?;
+                    }
+                }
+                if let Source::Table { block, pos, .. } = self {
+                    *pos = (*pos).max(block.lower_bound(target));
+                }
+            }
+        }
+        self.fill()
+    }
+
     /// If the current block is used up, read blocks until one has entries
     /// (or the table ends).
     fn fill(&mut self) -> Result<(), Error> {
@@ -404,31 +438,53 @@ impl<'a> DbIter<'a> {
         }
     }
 
-    /// Position every source on its first entry with key >= prefix.
-    fn start(&mut self) -> Result<(), Error> {
-        let prefix = self.prefix.as_slice();
-        let mem_pos = self.db.mem.partition_point(|e| e.key.as_slice() < prefix);
+    /// Position every source on its first entry with key >= `target`.
+    fn start(&mut self, target: &[u8]) -> Result<(), Error> {
+        let mem_pos = self.db.mem.partition_point(|e| e.key.as_slice() < target);
         let mut cursors = vec![Source::Mem {
             entries: &self.db.mem,
             pos: mem_pos,
         }];
         for t in &self.db.tables {
-            let first = t.index.partition_point(|(k, _)| k.as_slice() < prefix);
             let mut src = Source::Table {
                 table: t,
-                next_block: first,
+                next_block: 0,
                 block: DataBlock::default(),
                 pos: 0,
             };
-            src.fill()?;
-            if let Source::Table { block, pos, .. } = &mut src {
-                *pos = block.lower_bound(prefix);
-            }
-            src.fill()?;
+            src.seek(target)?;
             cursors.push(src);
         }
         self.cursors = cursors;
         Ok(())
+    }
+
+    /// Moves forward so that the next [`DbIter::advance`] lands on the first
+    /// live pair with key >= `target` (within the prefix). Never moves back:
+    /// a target before the current position changes nothing. Cheap when the
+    /// target is in a block already read.
+    pub fn seek(&mut self, target: &[u8]) -> Result<(), Error> {
+        if self.done {
+            return Ok(());
+        }
+        let target = if target < self.prefix.as_slice() {
+            self.prefix.clone()
+        } else {
+            target.to_vec()
+        };
+        let res = if !self.started {
+            self.started = true;
+            self.start(&target)
+        } else {
+            if let Some(c) = self.current.take().and_then(|i| self.cursors.get_mut(i)) {
+                c.advance()?;
+            }
+            self.cursors.iter_mut().try_for_each(|c| c.seek(&target))
+        };
+        if res.is_err() {
+            self.done = true;
+        }
+        res
     }
 
     /// Moves to the next live pair; false at the end.
@@ -464,7 +520,10 @@ impl<'a> DbIter<'a> {
     fn step(&mut self) -> Result<bool, Error> {
         if !self.started {
             self.started = true;
-            self.start()?;
+            let prefix = std::mem::take(&mut self.prefix);
+            let res = self.start(&prefix);
+            self.prefix = prefix;
+            res?;
         }
         loop {
             if let Some(c) = self.current.take().and_then(|i| self.cursors.get_mut(i)) {

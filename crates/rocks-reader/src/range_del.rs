@@ -11,7 +11,12 @@ use std::ops::Range;
 pub(crate) struct Tombstones {
     arena: Vec<u8>,
     items: Vec<Tomb>,
-    sorted: bool,
+    /// Sources (tables, WAL) that added tombstones; each adds them sorted.
+    runs: usize,
+    run_open: bool,
+    /// `max_end[i]` = index of the item with the greatest end among
+    /// `items[..=i]`, built on the first seek.
+    max_end: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Default for Tombstones {
@@ -19,7 +24,9 @@ impl Default for Tombstones {
         Tombstones {
             arena: crate::pool::take(),
             items: Vec::new(),
-            sorted: false,
+            runs: 0,
+            run_open: false,
+            max_end: std::sync::OnceLock::new(),
         }
     }
 }
@@ -42,6 +49,13 @@ fn slice<'a>(buf: &'a [u8], r: &Range<usize>) -> &'a [u8] {
 }
 
 impl Tombstones {
+    /// Starts the tombstones of a new source. Within a source they must be
+    /// pushed in begin order (as an SST's range-deletion block holds them);
+    /// a source that cannot promise it (the WAL) calls this before each one.
+    pub(crate) fn new_source(&mut self) {
+        self.run_open = false;
+    }
+
     /// Adds `DeleteRange(begin, end)` written at `seq` (empty ranges are dropped).
     pub(crate) fn push(&mut self, begin: &[u8], end: &[u8], seq: u64) {
         if begin >= end {
@@ -56,24 +70,44 @@ impl Tombstones {
             end: e..self.arena.len(),
             seq,
         };
-        if let Some(last) = self.items.last() {
-            if slice(&self.arena, &last.begin) > begin {
-                self.sorted = false;
-            }
-        } else {
-            self.sorted = true;
+        if !self.run_open {
+            self.run_open = true;
+            self.runs += 1;
         }
         self.items.push(item);
     }
 
-    /// Sorts by begin key (a no-op for the common single, already sorted, source).
+    /// Sorts by begin key (a no-op for the common single source).
     pub(crate) fn finish(&mut self) {
-        if !self.sorted {
+        if self.runs > 1 {
             let arena = &self.arena;
             self.items
                 .sort_by(|a, b| slice(arena, &a.begin).cmp(slice(arena, &b.begin)));
-            self.sorted = true;
+            self.runs = 1;
         }
+    }
+
+    fn end_of(&self, i: usize) -> &[u8] {
+        self.items
+            .get(i)
+            .map_or(&[], |t| slice(&self.arena, &t.end))
+    }
+
+    /// First item index whose tombstone, or a later one, may cover `key`:
+    /// every item before it ends at or before `key`.
+    fn first_relevant(&self, key: &[u8]) -> usize {
+        let max_end = self.max_end.get_or_init(|| {
+            let mut out = Vec::with_capacity(self.items.len());
+            let mut best = 0usize;
+            for i in 0..self.items.len() {
+                if self.end_of(i) > self.end_of(best) {
+                    best = i;
+                }
+                out.push(best);
+            }
+            out
+        });
+        max_end.partition_point(|&j| self.end_of(j) <= key)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -83,6 +117,17 @@ impl Tombstones {
     /// True if a tombstone newer than `seq` covers `key`. Successive calls
     /// with the same `sweep` must pass non-decreasing keys.
     pub(crate) fn covers(&self, sweep: &mut Sweep, key: &[u8], seq: u64) -> bool {
+        if !sweep.started {
+            sweep.started = true;
+            // skip the tombstones that end before the first key (a prefix seek)
+            if self
+                .items
+                .first()
+                .is_some_and(|t| slice(&self.arena, &t.begin) < key)
+            {
+                sweep.next = self.first_relevant(key);
+            }
+        }
         while let Some(t) = self.items.get(sweep.next) {
             if slice(&self.arena, &t.begin) > key {
                 break;
@@ -107,6 +152,7 @@ impl Tombstones {
 /// The forward-only position of one iterator among the tombstones.
 #[derive(Debug, Default)]
 pub(crate) struct Sweep {
+    started: bool,
     next: usize,
     active: Vec<usize>,
 }
@@ -135,6 +181,7 @@ mod tests {
         ];
         let mut set = Tombstones::default();
         for (b, e, s) in &ts {
+            set.new_source(); // unsorted input: each its own source
             set.push(b, e, *s);
         }
         set.finish();
@@ -160,6 +207,17 @@ mod tests {
         assert!(set.covers(&mut sweep, b"e", 9));
         assert!(!set.covers(&mut sweep, b"g", 5));
         assert!(set.covers(&mut sweep, b"g", 4));
+        for seq in [0, 4, 5, 9, 10, 19, 20] {
+            for start in keys {
+                let mut sweep = Sweep::default();
+                for key in keys.iter().filter(|k| **k >= start) {
+                    let naive = ts
+                        .iter()
+                        .any(|(b, e, s)| *b <= key.as_bytes() && key.as_bytes() < *e && *s > seq);
+                    assert_eq!(set.covers(&mut sweep, key.as_bytes(), seq), naive);
+                }
+            }
+        }
         let mut empty = Tombstones::default();
         empty.push(b"x", b"x", 1);
         empty.finish();

@@ -25,7 +25,8 @@ fn time_text(t: Option<f64>) -> String {
 
 /// Runs the command.
 pub fn run(args: &LsArgs) -> anyhow::Result<Status> {
-    let mut loaded = super::load(&args.repo)?;
+    // ls shows times only: read each run's end_time, not its whole meta chunk
+    let mut loaded = super::load_with(&args.repo, aim_store::Detail::EndTime)?;
     super::sort_newest_first(&mut loaded.runs);
     let rows: Vec<Row> = loaded
         .runs

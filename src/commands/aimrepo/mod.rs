@@ -5,7 +5,7 @@ pub mod ls;
 pub mod properties;
 pub mod report;
 
-use aim_store::{Repo, Run};
+use aim_store::{Detail, Repo, Run};
 use anyhow::Context;
 
 use crate::cli::RepoArgs;
@@ -25,9 +25,14 @@ pub struct Loaded {
 /// Opens the repository, reads every run, reports damaged runs on stderr and applies the
 /// archived-runs rule.
 pub fn load(args: &RepoArgs) -> anyhow::Result<Loaded> {
+    load_with(args, Detail::Full)
+}
+
+/// [`load`], reading only `detail` of each run's metadata.
+pub fn load_with(args: &RepoArgs, detail: Detail) -> anyhow::Result<Loaded> {
     let repo = Repo::open(&args.aim_repo)?;
     let scan = repo
-        .scan()
+        .scan_with(detail)
         .with_context(|| format!("reading `{}`", args.aim_repo.display()))?;
     let mut status = Status::Success;
     for p in &scan.problems {
