@@ -2,6 +2,7 @@
 //! seqs chunk (aim-format.md §3, §4).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rocks_reader::Db;
 
@@ -18,8 +19,9 @@ pub struct Trace {
     pub name: String,
     /// The context id (`hash_auto(context)`).
     pub ctx_id: i64,
-    /// The context object, read from `('meta','chunks',H,'contexts',ctx_id)`.
-    pub context: Node,
+    /// The context object, read from `('meta','chunks',H,'contexts',ctx_id)`; shared by
+    /// the run's traces in that context.
+    pub context: Arc<Node>,
     /// `dtype`; `float` when missing (very old runs).
     pub dtype: String,
     /// Storage version: 2 for numeric v2 sequences, 1 otherwise (missing ⇒ 1).
@@ -230,15 +232,18 @@ pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
             _ => {}
         }
     }
-    let contexts: Vec<(i64, Node)> = contexts.into_iter().map(|(c, b)| (c, b.build())).collect();
+    let contexts: Vec<(i64, Arc<Node>)> = contexts
+        .into_iter()
+        .map(|(c, b)| (c, Arc::new(b.build())))
+        .collect();
+    let empty = Arc::new(Node::Dict(Vec::new()));
     let traces = traces
         .into_iter()
         .map(|((ctx_id, name), f)| Trace {
             context: contexts
                 .iter()
                 .find(|(c, _)| *c == ctx_id)
-                .map(|(_, n)| n.clone())
-                .unwrap_or(Node::Dict(Vec::new())),
+                .map_or_else(|| empty.clone(), |(_, n)| n.clone()),
             name,
             ctx_id,
             dtype: f.dtype.unwrap_or_else(|| "float".to_owned()),
