@@ -147,10 +147,22 @@ impl Repo {
 
     /// [`Repo::scan`], reading only what `detail` asks of each meta chunk.
     pub fn scan_with(&self, detail: Detail) -> Result<Scan, RepoError> {
+        self.scan_pruned(detail, |_| {})
+    }
+
+    /// [`Repo::scan_with`], applying `prune` to each run's metadata as soon as it is read,
+    /// so that what a command does not need never accumulates over thousands of runs.
+    pub fn scan_pruned<F>(&self, detail: Detail, prune: F) -> Result<Scan, RepoError>
+    where
+        F: Fn(&mut RunMeta) + Sync,
+    {
         let hashes = self.chunk_hashes()?;
         let mut props = self.sqlite_runs()?;
         let metas = par_map(&hashes, |h| match detail {
-            Detail::Full => self.read_meta(h),
+            Detail::Full => self.read_meta(h).map(|mut m| {
+                prune(&mut m);
+                m
+            }),
             Detail::EndTime => read_end_time(&self.meta_chunk(h), h).map(|end_time| RunMeta {
                 attrs: crate::Node::Dict(Vec::new()),
                 end_time,

@@ -263,6 +263,20 @@ pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
     })
 }
 
+impl RunMeta {
+    /// Drops what Aim records about its own machinery: `__system*` params and resource
+    /// metrics, and non-numeric sequences (logs, images, texts). Left: the user's params
+    /// and metrics, which is all `properties` and `report` look at.
+    pub fn keep_user_metrics_and_params(&mut self) {
+        if let Node::Dict(entries) = &mut self.attrs {
+            entries.retain(|(k, _)| !k.as_str().is_some_and(|k| k.starts_with("__system")));
+            entries.shrink_to_fit();
+        }
+        self.traces.retain(|t| t.is_metric() && !t.is_system());
+        self.traces.shrink_to_fit();
+    }
+}
+
 /// A tracked point.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {

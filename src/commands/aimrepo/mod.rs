@@ -22,8 +22,9 @@ pub struct Loaded {
     pub status: Status,
 }
 
-/// Opens the repository, reads every run, reports damaged runs on stderr and applies the
-/// archived-runs rule.
+/// Opens the repository, reads every run (keeping the user's params and metrics, not
+/// Aim's `__system*` ones, which no command shows), reports damaged runs on stderr and
+/// applies the archived-runs rule.
 pub fn load(args: &RepoArgs) -> anyhow::Result<Loaded> {
     load_with(args, Detail::Full)
 }
@@ -32,7 +33,7 @@ pub fn load(args: &RepoArgs) -> anyhow::Result<Loaded> {
 pub fn load_with(args: &RepoArgs, detail: Detail) -> anyhow::Result<Loaded> {
     let repo = Repo::open(&args.aim_repo)?;
     let scan = repo
-        .scan_with(detail)
+        .scan_pruned(detail, aim_store::RunMeta::keep_user_metrics_and_params)
         .with_context(|| format!("reading `{}`", args.aim_repo.display()))?;
     let mut status = Status::Success;
     for p in &scan.problems {
