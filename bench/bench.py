@@ -401,6 +401,37 @@ def render_scaling(results: list[dict], commands) -> str:
     return "\n".join(L) + "\n"
 
 
+def steps_memory(ours: pathlib.Path, repeat: int) -> str:
+    """Peak memory of `report` on a 20,000-step metric against a 9-step one, same repository
+    (testdata/repos/long-metric). Measured under /usr/bin/time, whose own small footprint does
+    not mask the child's the way this harness's does."""
+    repo = ROOT / "testdata" / "repos" / "long-metric"
+    timer = shutil.which("time") or "/usr/bin/time"
+    if not pathlib.Path(timer).exists():
+        return ""
+    cases = [("loss", "train", "20,000"), ("acc", "val", "9")]
+    L = ["## Memory against the number of tracked steps\n",
+         f"`report --metrics M --contexts C --value V` on `testdata/repos/long-metric` (peak RSS by "
+         f"`{timer} -f %M`, max of {repeat} runs):\n",
+         "| metric (context) | steps | `--value last` MB | `--value max` MB |", "|---|--:|--:|--:|"]
+    with tempfile.TemporaryDirectory() as out:
+        for m, c, steps in cases:
+            cells = []
+            for v in ("last", "max"):
+                peak = 0
+                for _ in range(repeat):
+                    r = subprocess.run([timer, "-f", "%M", str(ours), "aimrepo", "report", "--aim-repo", str(repo),
+                                        "--metrics", m, "--contexts", c, "--value", v, "--output-folder", out],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                    try:
+                        peak = max(peak, int(r.stderr.strip().splitlines()[-1]))
+                    except (ValueError, IndexError):
+                        pass
+                cells.append(f"{peak / 1024:.1f}")
+            L.append(f"| `{m}` ({c}) | {steps} | {cells[0]} | {cells[1]} |")
+    return "\n".join(L) + "\n"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", default="315",
@@ -466,6 +497,8 @@ def main(argv=None):
         facts = dict(common, runs=r["runs"], repo=r["facts"], repo_path=os.path.relpath(r["repo"], ROOT),
                      gen_desc=r["gen_desc"])
         parts.append(render(r["cases"], commands, r["floor"], facts, r["notes"] + notes))
+    if "report" in commands:
+        parts.append(steps_memory(ours, max(a.repeat, 3)))
     md = "\n".join(parts)
     print(md)
     out = pathlib.Path(a.out)
