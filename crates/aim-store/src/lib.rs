@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod key;
+pub mod merge;
 pub mod repo;
 pub mod run;
 pub mod sqlite;
