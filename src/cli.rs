@@ -31,6 +31,8 @@ pub enum Aimrepo {
     Properties(PropertiesArgs),
     /// Summarize runs performance metrics.
     Report(ReportArgs),
+    /// Coalesce different AIM repos into a single new repo.
+    Merge(crate::commands::aimrepo::merge::MergeArgs),
 }
 
 /// Options shared by the commands that read a repository.

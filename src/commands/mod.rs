@@ -33,5 +33,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Aimrepo(Aimrepo::Ls(args)) => aimrepo::ls::run(&args),
         Command::Aimrepo(Aimrepo::Properties(args)) => aimrepo::properties::run(&args),
         Command::Aimrepo(Aimrepo::Report(args)) => aimrepo::report::run(&args),
+        Command::Aimrepo(Aimrepo::Merge(args)) => aimrepo::merge::run(&args),
     }
 }

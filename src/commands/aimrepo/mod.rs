@@ -2,6 +2,7 @@
 
 mod files;
 pub mod ls;
+pub mod merge;
 pub mod properties;
 pub mod report;
 

@@ -1,0 +1,213 @@
+//! `tcbench aimrepo merge`: copy every run of several Aim repositories into one, byte for
+//! byte, without ever overwriting or partially writing the destination (the work itself is
+//! `aim_store::merge`; this file is the command line, the progress line and the summary).
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use aim_store::merge::{self, Destination, Options, Plan, Progress};
+
+use crate::commands::Status;
+use crate::printer;
+use crate::render::richtable::{Border, Justify, Table};
+
+/// `tcbench aimrepo merge` (clap types of this subcommand, kept with it).
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// AIM repository to merge (repeat --src for each repository).
+    #[arg(long = "src", value_name = "PATH", required = true)]
+    pub src: Vec<PathBuf>,
+    /// New AIM repository to create (it must not exist, or be an empty folder).
+    #[arg(long = "dst", value_name = "PATH", default_value = "aim-repo")]
+    pub dst: PathBuf,
+    /// Add the runs to the existing AIM repository at --dst (its `meta/index` is removed: derived data that would hide them).
+    #[arg(long)]
+    pub append: bool,
+    /// When copies of a run differ, keep the first and report the others (default: error, nothing written).
+    #[arg(long = "skip-duplicates")]
+    pub skip_duplicates: bool,
+    /// Leave out runs still being written (default: copy a crash-consistent snapshot).
+    #[arg(long = "skip-active")]
+    pub skip_active: bool,
+    /// Print what would be copied, write nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+}
+
+/// Sizes as `du -h` would print them, in binary units.
+fn size_text(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    match UNITS.get(unit) {
+        Some(&"B") | None => format!("{bytes} B"),
+        Some(u) => format!("{v:.1} {u}"),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn sources_table(plan: &Plan) -> String {
+    let mut t = Table::new(
+        Border::None,
+        &[
+            ("source", Justify::Left),
+            ("runs", Justify::Right),
+            ("copied", Justify::Right),
+            ("identical", Justify::Right),
+            ("differing", Justify::Right),
+            ("active", Justify::Right),
+            ("size", Justify::Right),
+        ],
+    );
+    for s in &plan.sources {
+        t.row(vec![
+            s.path.display().to_string(),
+            s.runs.to_string(),
+            s.copied.to_string(),
+            s.identical.to_string(),
+            s.conflicting.len().to_string(),
+            s.active.len().to_string(),
+            size_text(s.bytes),
+        ]);
+    }
+    t.render(usize::MAX)
+}
+
+fn destination_text(plan: &Plan) -> String {
+    match plan.destination {
+        Destination::New => format!("`{}` (new repository)", plan.dst.display()),
+        Destination::Append { runs } => format!(
+            "`{}` (existing repository, {})",
+            plan.dst.display(),
+            plural(runs, "run")
+        ),
+    }
+}
+
+/// A `\r` progress line on stderr while the merge runs, when stderr is a terminal.
+fn progress_line(progress: &Progress, plan: &Plan, done: &AtomicBool) {
+    let mut err = std::io::stderr();
+    while !done.load(Ordering::Relaxed) {
+        let line = if progress.verifying.load(Ordering::Relaxed) {
+            format!(
+                "checking {}/{} runs",
+                progress.verified.load(Ordering::Relaxed),
+                plan.runs
+            )
+        } else {
+            format!(
+                "copying {}/{} runs, {} / {}",
+                progress.runs.load(Ordering::Relaxed).min(plan.runs),
+                plan.runs,
+                size_text(progress.bytes.load(Ordering::Relaxed)),
+                size_text(plan.bytes)
+            )
+        };
+        let _ = write!(err, "\r\x1b[K{line}");
+        let _ = err.flush();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = write!(err, "\r\x1b[K");
+    let _ = err.flush();
+}
+
+/// Runs the command.
+pub fn run(args: &MergeArgs) -> anyhow::Result<Status> {
+    let start = Instant::now();
+    let opts = Options {
+        append: args.append,
+        skip_duplicates: args.skip_duplicates,
+        skip_active: args.skip_active,
+    };
+    let plan = merge::plan(&args.src, &args.dst, opts)?;
+    let mut status = Status::Success;
+    for p in &plan.problems {
+        printer::warn(p);
+        status = Status::Partial;
+    }
+    for w in &plan.warnings {
+        printer::warn(w);
+    }
+    let (will, did) = if args.dry_run {
+        ("would be", "would be")
+    } else {
+        ("is", "was")
+    };
+    for l in &plan.removable {
+        printer::note(format!(
+            "`{}` {did} removed: the leftover of an interrupted merge whose process is gone",
+            l.display()
+        ));
+    }
+    if let Some(index) = &plan.index_to_remove {
+        printer::note(format!(
+            "`{}` {will} removed: it is derived data that would hide the appended runs from Aim; Aim reads every run from its own chunks without it, and `aim storage reindex` rebuilds it",
+            index.display()
+        ));
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.dry_run {
+        writeln!(
+            out,
+            "dry run: would copy {} ({}) from {} into {}; nothing written",
+            plural(plan.runs, "run"),
+            size_text(plan.bytes),
+            plural(plan.sources.len(), "source"),
+            destination_text(&plan)
+        )?;
+        out.write_all(sources_table(&plan).as_bytes())?;
+        out.flush()?;
+        return Ok(status);
+    }
+    let progress = Progress::default();
+    let done = AtomicBool::new(false);
+    let outcome = std::thread::scope(|s| {
+        if std::io::stderr().is_terminal() {
+            s.spawn(|| progress_line(&progress, &plan, &done));
+        }
+        let r = plan.execute(&progress);
+        done.store(true, Ordering::Relaxed);
+        r
+    })?;
+    for p in &outcome.problems {
+        printer::warn(p);
+        status = Status::Partial;
+    }
+    writeln!(
+        out,
+        "merged {} ({}) from {} into {} in {:.2} s; re-read: {} in the destination, {} with meta and seqs key counts equal to the sources'",
+        plural(outcome.runs, "run"),
+        size_text(outcome.bytes),
+        plural(plan.sources.len(), "source"),
+        destination_text(&plan),
+        start.elapsed().as_secs_f64(),
+        plural(outcome.dst_runs, "run"),
+        outcome.verified
+    )?;
+    out.write_all(sources_table(&plan).as_bytes())?;
+    out.flush()?;
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_du() {
+        assert_eq!(size_text(0), "0 B");
+        assert_eq!(size_text(1023), "1023 B");
+        assert_eq!(size_text(1536), "1.5 KiB");
+        assert_eq!(size_text(5 * 1024 * 1024), "5.0 MiB");
+    }
+}
