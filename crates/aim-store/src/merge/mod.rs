@@ -822,6 +822,10 @@ pub fn plan(sources: &[PathBuf], dst: &Path, opts: Options) -> Result<Plan, Merg
             jobs.push(job);
         }
     }
+    // the index only matters when runs are added
+    if !jobs.iter().any(|j| j.meta.is_some()) {
+        index_to_remove = None;
+    }
     // leftovers of killed merges
     let mut removable = Vec::new();
     let mut found = Vec::new();
@@ -1033,6 +1037,10 @@ impl Plan {
 
     fn execute_append(&self, progress: &Progress) -> Result<Outcome, MergeError> {
         let root = &self.dst_root;
+        if self.jobs.is_empty() {
+            // every run is there already: not a byte (nor an mtime) changes
+            return self.verify(root, 0, progress);
+        }
         let repo = Repo::open(root).map_err(|e| repo_err("destination", e))?;
         let aim = repo.aim_dir().to_path_buf();
         let stage = root.join(staging::own_suffix());
@@ -1079,7 +1087,10 @@ impl Plan {
             }
         }
         let sqlite = crate::sqlite::sqlite_path(&aim);
-        db::insert(&sqlite, &self.rows()).map_err(sql_err(&sqlite))?;
+        let rows = self.rows();
+        if !rows.is_empty() {
+            db::insert(&sqlite, &rows).map_err(sql_err(&sqlite))?;
+        }
         fsops::remove_tree(&stage)?;
         self.verify(root, bytes, progress)
     }
