@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Read an Aim repository with the real Aim SDK and print it as JSON on stdout.
 
-    python testdata/interop/sdk_read.py REPO
+    python testdata/interop/sdk_read.py [--as-is] REPO
 
 REPO is a repository root (the folder holding `.aim/`) or the `.aim` folder itself.
 Works with aim 3.29.1 and aim 3.17.4; stdlib + aim only.
@@ -10,6 +10,8 @@ The repository itself is never opened: `.aim/` is copied to a temporary folder, 
 copy's `meta/index` is deleted (so that aim 3.29 falls back to the union of every
 `meta/chunks/<H>` instead of reading only the index -- aim-format.md §5.3), and the SDK
 reads the copy. (Aim's SDK mutates chunks on read: it flushes WAL files into SSTs.)
+With --as-is the copy keeps its `meta/index`: the SDK then sees the repository exactly as
+Aim would (used to check that a merged repository needs no index work).
 
 Output (also what testdata/repos/*/expected.json holds):
 
@@ -176,8 +178,10 @@ def read_repo(aim_dir):
 
 
 def main(argv):
+    as_is = "--as-is" in argv[1:]
+    argv = [a for a in argv if a != "--as-is"]
     if len(argv) != 2:
-        sys.exit("usage: sdk_read.py REPO")
+        sys.exit("usage: sdk_read.py [--as-is] REPO")
     src = os.path.abspath(argv[1])
     if os.path.basename(src) != ".aim":
         src = os.path.join(src, ".aim")
@@ -187,7 +191,8 @@ def main(argv):
     try:
         dst = os.path.join(tmp, ".aim")
         shutil.copytree(src, dst, symlinks=True)
-        shutil.rmtree(os.path.join(dst, "meta", "index"), ignore_errors=True)
+        if not as_is:
+            shutil.rmtree(os.path.join(dst, "meta", "index"), ignore_errors=True)
         data = read_repo(dst)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
