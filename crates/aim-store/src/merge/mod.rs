@@ -72,8 +72,8 @@ pub enum MergeError {
     /// The destination is not a folder.
     #[error("destination `{}` exists and is not a folder", .0.display())]
     DstNotDir(PathBuf),
-    /// The destination is (inside) a source.
-    #[error("destination `{}` is the source `{}` or inside its `.aim` folder; sources are never written to", dst.display(), src.display())]
+    /// The destination is a source or inside one.
+    #[error("destination `{}` is the source `{}` or inside its folder; sources are never written to", dst.display(), src.display())]
     DstIsSource {
         /// The destination.
         dst: PathBuf,
@@ -290,8 +290,11 @@ pub struct Outcome {
     pub bytes: u64,
     /// Runs the destination holds.
     pub dst_runs: usize,
-    /// Runs whose meta and seqs key counts were compared with the source's and found equal.
+    /// Finished runs whose copied chunks read whole and are byte-identical to the source's
+    /// (hence hold the same keys).
     pub verified: usize,
+    /// Keys read back from the copied chunks.
+    pub keys: u64,
     /// Source runs that could not be read by our reader (copied byte for byte as they are).
     pub problems: Vec<String>,
 }
@@ -557,9 +560,10 @@ pub fn plan(sources: &[PathBuf], dst: &Path, opts: Options) -> Result<Plan, Merg
         },
     };
     for (shown, repo) in &repos {
+        // nothing is ever created inside a source's folder
         let root = canonical_or_self(repo.root());
         let aim = canonical_or_self(repo.aim_dir());
-        if dst_canon == root || dst_canon.starts_with(&aim) {
+        if dst_canon.starts_with(&root) || dst_canon.starts_with(&aim) {
             return Err(MergeError::DstIsSource {
                 dst: dst.to_path_buf(),
                 src: shown.clone(),
@@ -914,6 +918,18 @@ fn copy_chunk(part: &Part, to: &Path, live: bool, bytes: &AtomicU64) -> Result<u
     }))
 }
 
+/// True when the chunk folder `dst` holds exactly the data files of `src` (all but `LOCK`
+/// and `LOG*`, listed afresh), byte for byte.
+fn same_files(src: &Path, dst: &Path) -> Result<bool, FsError> {
+    match (
+        fsops::list(src, fsops::skip_in_chunk)?,
+        fsops::list(dst, fsops::skip_in_chunk)?,
+    ) {
+        (Some(a), Some(b)) => fsops::same_content(src, &a, dst, &b),
+        _ => Ok(false),
+    }
+}
+
 /// Where a job's parts go.
 struct Targets {
     meta: PathBuf,
@@ -1096,8 +1112,13 @@ impl Plan {
     }
 
     /// Re-reads the destination with our own reader: its run set must be the expected one,
-    /// every run with a SQLite row must read, and each copied run's meta and seqs chunks
-    /// must hold as many keys as the source's.
+    /// every run with a SQLite row must read (`Repo::scan`: meta chunk and SQLite join), and
+    /// every copied meta and seqs chunk must open with `rocks_reader::Db` and iterate whole,
+    /// its data files (all but `LOCK` and `LOG*`, listed afresh in the source) byte-identical
+    /// to the source's — so its key count is the source's: the same reader reads the same
+    /// bytes. (Counting the source's keys again would double the checking time for no new
+    /// information.) For a run still being written only readability is checked: its source
+    /// keeps changing.
     fn verify(&self, root: &Path, bytes: u64, progress: &Progress) -> Result<Outcome, MergeError> {
         progress.verifying.store(true, Ordering::Relaxed);
         let fail = |problems: Vec<String>| MergeError::Verify {
@@ -1121,65 +1142,23 @@ impl Plan {
         }
         let scan = repo.scan().map_err(|e| fail(vec![e.to_string()]))?;
         let readable: BTreeSet<&str> = scan.runs.iter().map(|r| r.hash()).collect();
-        let count = |dir: Option<&Path>| -> Option<Result<usize, String>> {
-            let dir = dir?;
-            if !dir.exists() {
-                return None;
-            }
-            Some(
-                rocks_reader::Db::open(dir)
-                    .map_err(|e| e.to_string())
-                    .and_then(|db| {
-                        db.iter()
-                            .try_fold(0usize, |n, kv| kv.map(|_| n + 1))
-                            .map_err(|e| e.to_string())
-                    }),
-            )
-        };
         let checks = par_map(&self.jobs, |j| {
-            let h = &j.hash;
-            let pairs = [
-                ("meta", j.check_meta.as_deref(), repo.meta_chunk(h)),
-                ("seqs", j.check_seqs.as_deref(), repo.seqs_chunk(h)),
-            ];
-            let mut bad = Vec::new();
-            let mut source_bad = Vec::new();
-            let mut compared = 0;
-            for (what, src, dst) in pairs {
-                let Some(src) = src else { continue };
-                match (count(Some(src)), count(Some(&dst))) {
-                    (Some(Err(e)), _) => source_bad.push(format!(
-                        "run {h}: {what} chunk `{}` does not read ({e}); copied byte for byte as it is",
-                        src.display()
-                    )),
-                    (_, None) => bad.push(format!("run {h}: {what} chunk missing")),
-                    (_, Some(Err(e))) => {
-                        bad.push(format!("run {h}: copied {what} chunk does not read: {e}"))
-                    }
-                    (None, Some(Ok(_))) if !j.live => bad.push(format!(
-                        "run {h}: source {what} chunk `{}` vanished",
-                        src.display()
-                    )),
-                    (Some(Ok(a)), Some(Ok(b))) if a != b && !j.live => bad.push(format!(
-                        "run {h}: {what} chunk holds {b} keys, the source's {a}"
-                    )),
-                    _ => compared += 1,
-                }
-            }
+            let check = check_run(j, &repo);
             progress.verified.fetch_add(1, Ordering::Relaxed);
-            (bad, source_bad, compared > 0 && !j.live)
+            check
         });
         let mut verified = 0;
+        let mut keys = 0;
         let mut source_problems = Vec::new();
-        for (j, (bad, source_bad, ok)) in self.jobs.iter().zip(checks) {
-            problems.extend(bad);
-            let source_unreadable = !source_bad.is_empty();
-            source_problems.extend(source_bad);
-            if ok && !source_unreadable {
+        for (j, c) in self.jobs.iter().zip(checks) {
+            problems.extend(c.bad);
+            let source_unreadable = !c.source_bad.is_empty();
+            source_problems.extend(c.source_bad);
+            keys += c.keys;
+            if c.chunks > 0 && !j.live && !source_unreadable {
                 verified += 1;
             }
-            let has_row = j.row.is_some();
-            if has_row && !source_unreadable && !readable.contains(j.hash.as_str()) {
+            if j.row.is_some() && !source_unreadable && !readable.contains(j.hash.as_str()) {
                 let why = scan
                     .problems
                     .iter()
@@ -1197,14 +1176,125 @@ impl Plan {
             bytes,
             dst_runs: hashes.len(),
             verified,
+            keys,
             problems: source_problems,
         })
     }
 }
 
+/// What checking one copied run found.
+#[derive(Default)]
+struct RunCheck {
+    /// Copy errors (the merge fails).
+    bad: Vec<String>,
+    /// Source chunks our reader cannot read (copied as they are).
+    source_bad: Vec<String>,
+    /// Chunks checked.
+    chunks: usize,
+    /// Keys read in the copies.
+    keys: u64,
+}
+
+fn count_keys(dir: &Path) -> Result<u64, String> {
+    let db = rocks_reader::Db::open(dir).map_err(|e| e.to_string())?;
+    db.iter()
+        .try_fold(0u64, |n, kv| kv.map(|_| n + 1))
+        .map_err(|e| e.to_string())
+}
+
+fn check_run(j: &Job, repo: &Repo) -> RunCheck {
+    let h = &j.hash;
+    let mut c = RunCheck::default();
+    let pairs = [
+        ("meta", j.check_meta.as_deref(), repo.meta_chunk(h)),
+        ("seqs", j.check_seqs.as_deref(), repo.seqs_chunk(h)),
+    ];
+    for (what, src, dst) in pairs {
+        let Some(src) = src else { continue };
+        if !dst.is_dir() {
+            c.bad.push(format!("run {h}: {what} chunk missing"));
+            continue;
+        }
+        let identical = if j.live {
+            None
+        } else {
+            match same_files(src, &dst) {
+                Ok(same) => Some(same),
+                Err(e) => {
+                    c.bad.push(format!(
+                        "run {h}: comparing the {what} chunk: `{}`: {}",
+                        e.path.display(),
+                        e.source
+                    ));
+                    continue;
+                }
+            }
+        };
+        match (identical, count_keys(&dst)) {
+            (Some(false), _) => c.bad.push(format!(
+                "run {h}: the copied {what} chunk's files differ from `{}`",
+                src.display()
+            )),
+            (Some(true), Err(e)) => c.source_bad.push(format!(
+                "run {h}: {what} chunk `{}` does not read ({e}); copied byte for byte as it is",
+                src.display()
+            )),
+            (None, Err(e)) => c.bad.push(format!(
+                "run {h}: the copied {what} chunk does not read: {e}"
+            )),
+            (_, Ok(n)) => {
+                c.chunks += 1;
+                c.keys += n;
+            }
+        }
+    }
+    c
+}
+
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// A copy of the killed fixture's WAL-only meta chunk (written by real Aim).
+    fn killed_chunk(tmp: &Path) -> (PathBuf, PathBuf) {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/repos/killed");
+        let src = Repo::open(&repo)
+            .unwrap()
+            .meta_chunk("04f8a3249b3c4911b1cd6566");
+        let listing = fsops::list(&src, fsops::skip_in_chunk).unwrap().unwrap();
+        let dst = tmp.join("copy");
+        fsops::copy_listed(&src, &listing, &dst, &AtomicU64::new(0)).unwrap();
+        (src, dst)
+    }
+
+    #[test]
+    fn the_check_catches_a_changed_or_missing_data_file_but_not_a_missing_lock() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (src, dst) = killed_chunk(tmp.path());
+        assert!(src.join("LOCK").exists() && !dst.join("LOCK").exists());
+        assert!(same_files(&src, &dst).unwrap());
+        let keys = count_keys(&dst).unwrap();
+        assert_eq!(keys, count_keys(&src).unwrap());
+        assert!(keys > 0);
+        // the WAL holds all the data: without it the copy differs (and reads empty)
+        let wal = std::fs::read_dir(&dst)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "log"))
+            .unwrap();
+        let bytes = std::fs::read(&wal).unwrap();
+        std::fs::remove_file(&wal).unwrap();
+        assert!(!same_files(&src, &dst).unwrap());
+        let mut changed = bytes.clone();
+        if let Some(b) = changed.last_mut() {
+            *b ^= 1;
+        }
+        std::fs::write(&wal, changed).unwrap();
+        assert!(!same_files(&src, &dst).unwrap());
+        std::fs::write(&wal, bytes).unwrap();
+        assert!(same_files(&src, &dst).unwrap());
+    }
 
     #[test]
     fn conflict_message_names_every_hash_and_the_way_out() {
