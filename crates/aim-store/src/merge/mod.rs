@@ -1112,8 +1112,9 @@ impl Plan {
     }
 
     /// Re-reads the destination with our own reader: its run set must be the expected one,
-    /// every run with a SQLite row must read (`Repo::scan`: meta chunk and SQLite join), and
-    /// every copied meta and seqs chunk must open with `rocks_reader::Db` and iterate whole,
+    /// every copied run with a SQLite row must have its row (with an experiment) in the
+    /// destination's SQLite, its meta chunk must decode (`read_meta`), and every copied meta
+    /// and seqs chunk must open with `rocks_reader::Db` and iterate whole,
     /// its data files (all but `LOCK` and `LOG*`, listed afresh in the source) byte-identical
     /// to the source's — so its key count is the source's: the same reader reads the same
     /// bytes. (Counting the source's keys again would double the checking time for no new
@@ -1140,8 +1141,7 @@ impl Plan {
         if !extra.is_empty() {
             problems.push(format!("unexpected runs: {extra:?}"));
         }
-        let scan = repo.scan().map_err(|e| fail(vec![e.to_string()]))?;
-        let readable: BTreeSet<&str> = scan.runs.iter().map(|r| r.hash()).collect();
+        let rows = repo.sqlite_runs().map_err(|e| fail(vec![e.to_string()]))?;
         let checks = par_map(&self.jobs, |j| {
             let check = check_run(j, &repo);
             progress.verified.fetch_add(1, Ordering::Relaxed);
@@ -1158,14 +1158,14 @@ impl Plan {
             if c.chunks > 0 && !j.live && !source_unreadable {
                 verified += 1;
             }
-            if j.row.is_some() && !source_unreadable && !readable.contains(j.hash.as_str()) {
-                let why = scan
-                    .problems
-                    .iter()
-                    .find(|p| p.hash == j.hash)
-                    .map(|p| p.reason.clone())
-                    .unwrap_or_else(|| "not found".into());
-                problems.push(format!("run {} does not read: {why}", j.hash));
+            if j.row.is_some() {
+                match rows.get(&j.hash) {
+                    None => problems.push(format!("run {}: no row in run_metadata.sqlite", j.hash)),
+                    Some(p) if p.experiment.is_none() => {
+                        problems.push(format!("run {}: row without experiment", j.hash))
+                    }
+                    Some(_) => {}
+                }
             }
         }
         if !problems.is_empty() {
@@ -1230,7 +1230,14 @@ fn check_run(j: &Job, repo: &Repo) -> RunCheck {
                 }
             }
         };
-        match (identical, count_keys(&dst)) {
+        // the meta chunk must also decode as Aim's run metadata
+        let read = count_keys(&dst).and_then(|n| match what {
+            "meta" => crate::run::read_meta(&dst, h)
+                .map(|_| n)
+                .map_err(|e| e.to_string()),
+            _ => Ok(n),
+        });
+        match (identical, read) {
             (Some(false), _) => c.bad.push(format!(
                 "run {h}: the copied {what} chunk's files differ from `{}`",
                 src.display()
