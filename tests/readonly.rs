@@ -1,6 +1,7 @@
 //! No command changes a single byte, file or mtime of the repository it reads: the tree
 //! (paths, modes, sizes, mtimes, contents) is hashed before and after every subcommand, on
-//! every fixture, including the killed run whose data lives only in the WAL.
+//! every fixture, including the killed run whose data lives only in the WAL; `merge` leaves
+//! every source untouched the same way.
 
 #![allow(clippy::unwrap_used)]
 
@@ -89,4 +90,69 @@ fn a_repository_on_a_read_only_folder_reads() {
     }
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     assert_eq!(common::stdout(&out).lines().count(), 3);
+}
+
+#[test]
+fn merge_leaves_every_source_untouched() {
+    let names = common::fixture_names();
+    let tmp = tempfile::tempdir().unwrap();
+    let copies: Vec<std::path::PathBuf> = names
+        .iter()
+        .map(|n| {
+            let p = tmp.path().join("sources").join(n);
+            common::copy_tree(&common::fixture(n), &p);
+            p
+        })
+        .collect();
+    let before: Vec<_> = copies.iter().map(|p| common::tree_state(p)).collect();
+    let check = |what: &str| {
+        for (p, b) in copies.iter().zip(&before) {
+            assert_eq!(
+                *b,
+                common::tree_state(p),
+                "{}: changed by {what}",
+                p.display()
+            );
+        }
+    };
+    let src_args: Vec<String> = copies
+        .iter()
+        .flat_map(|p| ["--src".to_string(), p.to_str().unwrap().to_string()])
+        .collect();
+    let dst = tmp.path().join("merged");
+    let dst_s = dst.to_str().unwrap().to_string();
+    let runs: &[&[&str]] = &[
+        &["--dry-run"],
+        &[],
+        &["--append"],
+        &["--append", "--skip-active", "--skip-duplicates"],
+    ];
+    for extra in runs {
+        let mut args: Vec<&str> = vec!["aimrepo", "merge"];
+        args.extend(src_args.iter().map(String::as_str));
+        args.extend(["--dst", dst_s.as_str()]);
+        args.extend(extra.iter());
+        let out = common::tcbench(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "merge {extra:?}: {}",
+            common::stderr(&out)
+        );
+        check(&format!("merge {extra:?}"));
+    }
+    // each fixture alone, into a fresh destination
+    for (i, p) in copies.iter().enumerate() {
+        let dst = tmp.path().join(format!("alone-{i}"));
+        let out = common::tcbench(&[
+            "aimrepo",
+            "merge",
+            "--src",
+            p.to_str().unwrap(),
+            "--dst",
+            dst.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    }
+    check("merging each fixture alone");
 }
