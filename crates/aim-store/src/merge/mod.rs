@@ -707,7 +707,7 @@ pub fn plan(sources: &[PathBuf], dst: &Path, opts: Options) -> Result<Plan, Merg
                 summary.copied += 1;
                 if r.live {
                     warnings.push(format!(
-                        "run {h} in `{}` is still being written or was killed (writer marks, no end time): copied as a crash-consistent snapshot, it stays active (--skip-active leaves it out)",
+                        "run {h} in `{}` is still being written or was killed (writer marks, no end time): it is copied as a crash-consistent snapshot and stays active (--skip-active leaves it out)",
                         src.shown.display()
                     ));
                 }
