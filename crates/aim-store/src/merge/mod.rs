@@ -376,14 +376,23 @@ fn load(
     repo: Repo,
     only: Option<&BTreeSet<String>>,
 ) -> Result<(Loaded, Vec<String>), MergeError> {
+    let role = if only.is_some() {
+        "destination"
+    } else {
+        "source"
+    };
     let aim = repo.aim_dir().to_path_buf();
-    let metas = repo.chunk_hashes().map_err(|e| repo_err("source", e))?;
+    let metas = repo.chunk_hashes().map_err(|e| repo_err(role, e))?;
     let run_count = metas.len();
+    let sqlite = crate::sqlite::sqlite_path(&aim);
+    let mut rows = db::read_rows(&sqlite).map_err(sql_err(&sqlite))?;
     let mut hashes: BTreeSet<String> = metas.iter().cloned().collect();
     if only.is_some() {
-        // a destination: also parts an interrupted append may have placed without meta
+        // a destination: also the parts an interrupted append may have placed without their
+        // meta chunk, and rows without chunk, so that they are compared too
         hashes.extend(subdirs(&aim.join("seqs").join("chunks"))?);
         hashes.extend(subdirs(&repo.root().join("artifacts"))?);
+        hashes.extend(rows.keys().cloned());
     }
     let hashes: Vec<String> = hashes
         .into_iter()
@@ -392,8 +401,6 @@ fn load(
             None => true,
         })
         .collect();
-    let sqlite = crate::sqlite::sqlite_path(&aim);
-    let mut rows = db::read_rows(&sqlite).map_err(sql_err(&sqlite))?;
     let meta_set: BTreeSet<&str> = metas.iter().map(String::as_str).collect();
     let listed = par_map(&hashes, |h| -> Result<_, FsError> {
         let meta = if meta_set.contains(h.as_str()) {
