@@ -768,6 +768,49 @@ fn a_killed_append_is_completed_by_running_it_again() {
     assert!(done, "never killed an append mid-way");
 }
 
+/// The states a killed `--append` can leave, made exactly (no timing): runs whose seqs chunk
+/// and artifacts were renamed in but not their meta chunk, and runs placed whole whose SQLite
+/// rows were never committed. Running the same append again completes it.
+#[test]
+fn an_interrupted_append_is_completed_from_every_state_it_can_leave() {
+    let (tmp, dst) = common::fixture_copy("campaign");
+    let src = common::fixture("campaign-noindex");
+    ok(&merge(&[&src], &["--dst", s(&dst), "--append"]));
+    let added: Vec<String> = hashes(&src).into_iter().collect();
+    // (a) meta chunk not yet renamed in for two runs
+    let aside = tmp.path().join("aside");
+    std::fs::create_dir(&aside).unwrap();
+    for h in &added[..2] {
+        std::fs::rename(dst.join(".aim/meta/chunks").join(h), aside.join(h)).unwrap();
+    }
+    // (b) the SQLite transaction never committed
+    let db = rusqlite::Connection::open(dst.join(".aim/run_metadata.sqlite")).unwrap();
+    for h in &added {
+        db.execute(
+            "DELETE FROM run_tag WHERE run_id IN (SELECT id FROM run WHERE hash = ?1)",
+            [h],
+        )
+        .unwrap();
+        db.execute("DELETE FROM run WHERE hash = ?1", [h]).unwrap();
+    }
+    drop(db);
+    let out = merge(&[&src], &["--dst", s(&dst), "--append"]);
+    ok(&out);
+    let text = common::stdout(&out);
+    // the two runs without meta are copied; the ten placed ones only get their rows
+    assert!(text.starts_with("merged 2 runs"), "{text}");
+    let want: BTreeSet<String> = hashes(&common::fixture("campaign"))
+        .union(&hashes(&src))
+        .cloned()
+        .collect();
+    assert_eq!(hashes(&dst), want);
+    assert_eq!(read_back(&dst).len(), 24);
+    for h in &added {
+        chunks_copied_byte_for_byte(&src, &dst, h);
+    }
+    assert!(staging_leftovers(&dst).is_empty());
+}
+
 // ------------------------------------------------------------------ 8. artifacts
 
 #[test]
