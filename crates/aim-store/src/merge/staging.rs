@@ -4,8 +4,9 @@
 //! A staging folder is named `<prefix>.tcbench-merge-<pid>-<start>` where `<start>` is the
 //! process start time (clock ticks since boot, `/proc/<pid>/stat` field 22), and it holds an
 //! owner file naming both. A leftover is *provably ours and dead* when its name has that
-//! form, its owner file agrees with the name (or the folder is empty), and no process with
-//! that pid and start time exists; only such leftovers are removed.
+//! form, its owner file agrees with the name (or the folder holds nothing but that file, in
+//! any state: it is written first), and no process with that pid and start time exists; only
+//! such leftovers are removed.
 
 use std::path::{Path, PathBuf};
 
@@ -74,10 +75,11 @@ pub(crate) fn leftovers(dir: &Path, prefix: &str) -> Vec<Leftover> {
             });
             continue;
         };
-        let owner_ok = match std::fs::read_to_string(path.join(OWNER)) {
-            Ok(text) => text.contains(&format!("pid={pid} start={start}")),
-            Err(_) => std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none()),
-        };
+        // the owner file is written first: a folder holding nothing else (killed while
+        // writing it, or before) holds no data either
+        let owner_ok = std::fs::read_to_string(path.join(OWNER))
+            .is_ok_and(|text| text.contains(&format!("pid={pid} start={start}")))
+            || std::fs::read_dir(&path).is_ok_and(|d| d.flatten().all(|e| e.file_name() == OWNER));
         let alive = match start_time(pid) {
             Some(s) => s == start || start == 0,
             // no such process; on a system without /proc liveness is unknown
@@ -113,8 +115,13 @@ mod tests {
         let foreign = tmp.path().join(format!(".dst{TAG}4294967294-1"));
         std::fs::create_dir(&foreign).unwrap();
         std::fs::write(foreign.join("data"), "keep").unwrap();
+        // killed while writing the owner file: nothing else inside
+        let torn = tmp.path().join(format!(".dst{TAG}4294967293-7"));
+        std::fs::create_dir(&torn).unwrap();
+        std::fs::write(torn.join(OWNER), "").unwrap();
         let found = leftovers(tmp.path(), ".dst");
-        assert_eq!(found.len(), 3);
+        assert_eq!(found.len(), 4);
+        assert!(found.iter().find(|l| l.path == torn).unwrap().removable);
         let get = |p: &Path| found.iter().find(|l| l.path == p).unwrap();
         assert!(!get(&mine).removable);
         assert!(get(&dead).removable);
