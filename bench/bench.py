@@ -136,8 +136,12 @@ def run_once(argv: list[str], cwd=None) -> tuple[float, int, int, str]:
 
 
 class Case:
-    def __init__(self, contender: str, command: str, argv: list[str], cwd=None):
+    """One (contender, command). `steps` (for merge) replaces `argv` by several argv lists
+    timed together; `prepare()` runs untimed before each run (e.g. emptying a destination)."""
+
+    def __init__(self, contender: str, command: str, argv: list[str], cwd=None, steps=None, prepare=None):
         self.contender, self.command, self.argv, self.cwd = contender, command, argv, cwd
+        self.steps, self.prepare = steps, prepare
         self.walls: list[float] = []
         self.rss: list[int] = []
         self.error: str | None = None
@@ -145,7 +149,15 @@ class Case:
     def run(self, timed: bool):
         if self.error:
             return
-        wall, rss, rc, tail = run_once(self.argv, self.cwd)
+        if self.prepare:
+            self.prepare()
+            os.sync()  # no writeback of earlier files during this run
+        wall, rss, rc, tail = 0.0, 0, 0, ""
+        for argv in (self.steps() if self.steps else [self.argv]):
+            w, r, rc, tail = run_once(argv, self.cwd)
+            wall, rss = wall + w, max(rss, r)
+            if rc != 0:
+                break
         if rc != 0:
             self.error = f"exit {rc}: {tail.strip().splitlines()[-1] if tail.strip() else ''}"
             log(f"FAILED {self.contender} {self.command}: {' '.join(self.argv)}\n{tail}")
@@ -232,7 +244,7 @@ def cell(c: Case | None) -> tuple[str, str]:
     return f"{c.median_ms:,.0f}", f"{c.rss_mb:,.0f}"
 
 
-def render(cases: dict, commands, floor: Case, facts: dict, notes: list[str]) -> str:
+def render(cases: dict, commands, floor: Case, facts: dict, notes: list[str], merge_floor: Case | None = None) -> str:
     L = []
     L.append(f"## {facts['runs']:,} runs\n")
     m = facts["machine"]
@@ -260,16 +272,19 @@ def render(cases: dict, commands, floor: Case, facts: dict, notes: list[str]) ->
             om = "skipped"
         pm, prss = cell(p)
         tm, trss = cell(t)
-        fm, _ = cell(floor)
+        fl = merge_floor if cmd == "merge" else floor
+        fm, _ = cell(fl)
         L.append(f"| `{cmd}` | {om} | {orss} | {pm} | {prss} | {tm} | {trss} | {fm} | "
-                 f"{fmt_ratio(p, o)} | {fmt_ratio(t, o)} | {fmt_ratio(o, floor)} |")
+                 f"{fmt_ratio(p, o)} | {fmt_ratio(t, o)} | {fmt_ratio(o, fl)} |")
     L.append("")
     L.append(f"Floor: `find .aim/meta/chunks .aim/seqs/chunks -type f -exec cat {{}} + > /dev/null` "
-             f"— {cell(floor)[0]} ms, {cell(floor)[1]} MB peak RSS.\n")
+             f"— {cell(floor)[0]} ms, {cell(floor)[1]} MB peak RSS"
+             + (f"; for `merge`, `cp -r` of the halves' chunk folders — {cell(merge_floor)[0]} ms" if merge_floor else "")
+             + ".\n")
     L.append("Per-repetition wall times (ms):\n")
     L.append("| contender | command | runs (ms) |")
     L.append("|---|---|---|")
-    for c in list(cases.values()) + [floor]:
+    for c in list(cases.values()) + [floor] + ([merge_floor] if merge_floor else []):
         vals = ", ".join(f"{w * 1e3:,.0f}" for w in c.walls) if c.walls else (c.error or "–")
         L.append(f"| {c.contender} | {c.command} | {vals} |")
     if notes:
@@ -363,23 +378,102 @@ def bench_size(runs: int, a, aim_python: str, ours: pathlib.Path, commands, note
     if "report" in commands and not has_report:
         notes.append("`tcbench aimrepo report --help` fails on this build: ours was not measured "
                      "for `report` (the other contenders were).")
+    merge_floor = None
+    if "merge" in commands:
+        merge_floor = add_merge_cases(cases, runs, repo, a, aim_python, ours, slow, notes)
     floor = Case("floor", "cat chunks", ["find", str(repo / ".aim" / "meta" / "chunks"),
                                          str(repo / ".aim" / "seqs" / "chunks"),
                                          "-type", "f", "-exec", "cat", "{}", "+"])
-    order = list(cases.values()) + [floor]
+    order = list(cases.values()) + [floor] + ([merge_floor] if merge_floor else [])
     load_before = pathlib.Path("/proc/loadavg").read_text().split()[:3]
+    big = runs > ASSEMBLE_ABOVE
+    repeat = 1 if big else a.repeat
+    if big:
+        notes.append(f"{runs} runs: 1 timed repetition; `merge` and the floors not warmed up (each copies or "
+                     "reads the whole repository, more than the page cache keeps).")
     log(f"{runs} runs: warm-up (untimed)")
     for c in order:
-        c.run(timed=False)
-    for i in range(a.repeat):
-        log(f"{runs} runs: repetition {i + 1}/{a.repeat}")
+        if not (big and (c.command in ("merge", "cp -r chunks", "cat chunks"))):
+            c.run(timed=False)
+    for i in range(repeat):
+        log(f"{runs} runs: repetition {i + 1}/{repeat}")
         for c in order:
             c.run(timed=True)
     load_after = pathlib.Path("/proc/loadavg").read_text().split()[:3]
     notes.append(f"load average (1/5/15 min) before: {' '.join(load_before)}, after: {' '.join(load_after)} "
                  "(other load on the machine inflates all numbers).")
+    for c in order:
+        if c.prepare:
+            c.prepare()  # empties the merge destinations
     return {"runs": runs, "repo": repo, "gen_desc": gen_desc, "cases": cases, "floor": floor,
-            "notes": notes, "facts": repo_facts(repo)}
+            "merge_floor": merge_floor, "notes": notes, "facts": repo_facts(repo)}
+
+
+def merge_sources(runs: int, aim_python: str) -> list[pathlib.Path]:
+    """The two halves of the campaign, written by real Aim: the parts a big campaign was
+    assembled from, else merge_bench.py's cached halves (generated when missing)."""
+    parts = CACHE / f"parts-{runs}"
+    if all((parts / f"part{k}.done").exists() for k in (1, 2)):
+        return [parts / "part1", parts / "part2"]
+    import merge_bench  # noqa: E402 (imports this module)
+    return merge_bench.prepare_halves(runs, aim_python)
+
+
+def add_merge_cases(cases, runs, repo, a, aim_python, ours, slow, notes) -> Case:
+    """`merge` of the campaign's two halves into a new repository: ours, `aim runs cp` (the
+    Python path), the original, and the floor `cp -r` of the same chunk folders. Each
+    destination is emptied (untimed) before each run."""
+    halves = merge_sources(runs, aim_python)
+    scratch = CACHE / "merge-scratch"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+
+    def fresh(d: pathlib.Path, init=None):
+        def prep():
+            shutil.rmtree(d, ignore_errors=True)
+            if init:
+                init(d)
+        return prep
+
+    hashes = [sorted(os.listdir(h / ".aim" / "meta" / "chunks")) for h in halves]
+    dst = scratch / "ours"
+    cases[("ours", "merge")] = Case("ours", "merge", [str(ours), "aimrepo", "merge", "--src", str(halves[0]),
+                                                      "--src", str(halves[1]), "--dst", str(dst)],
+                                    prepare=fresh(dst))
+    if not slow:
+        aim_exe = str(pathlib.Path(aim_python).with_name("aim"))
+        srcs = [fresh_copy(h, "aimcp") for h in halves]  # Aim writes into what it reads
+
+        def aim_init(d: pathlib.Path):
+            d.mkdir(parents=True)
+            subprocess.run([aim_exe, "init", "--repo", str(d)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        adst = scratch / "aimcp"
+        cases[("python", "merge")] = Case(
+            "python", "merge", [], prepare=fresh(adst, aim_init),
+            steps=lambda: [[aim_exe, "runs", "--repo", str(s), "cp", "--destination", str(adst), *hs]
+                           for s, hs in zip(srcs, hashes)])
+        if a.orig_tcbench:
+            osrcs = [fresh_copy(h, "orig") for h in halves]
+            odst = scratch / "orig"
+            path = f"{pathlib.Path(a.orig_tcbench).parent}:{os.environ.get('PATH', '')}"
+            cases[("orig", "merge")] = Case(
+                "orig", "merge", ["env", f"PATH={path}", a.orig_tcbench, "aimrepo", "merge", "--src", str(osrcs[0]),
+                                  "--src", str(osrcs[1]), "--dst", str(odst)], cwd=scratch, prepare=fresh(odst))
+    fdst = scratch / "floor"
+
+    def mk_floor():
+        shutil.rmtree(fdst, ignore_errors=True)
+        for sub in ("meta", "seqs"):
+            (fdst / sub).mkdir(parents=True)
+    notes.append(f"merge: the two halves of the campaign ({', '.join(str(len(h)) for h in hashes)} runs, "
+                 f"`{os.path.relpath(halves[0], ROOT)}` and `…{halves[1].name}`) into a new repository; Python "
+                 "path = `aim runs --repo HALF cp --destination D <hashes>` for each half into an `aim init` "
+                 "repository (untimed); merge floor = `cp -r` of the same `meta/chunks/<H>` and "
+                 "`seqs/chunks/<H>` folders (two `cp`).")
+    return Case("floor", "cp -r chunks", [], prepare=mk_floor,
+                steps=lambda: [["cp", "-r", *[str(h / ".aim" / sub / "chunks" / x) for h, hs in zip(halves, hashes)
+                                               for x in hs], str(fdst / sub)] for sub in ("meta", "seqs")])
 
 
 def render_scaling(results: list[dict], commands) -> str:
@@ -438,7 +532,7 @@ def main(argv=None):
                     help="campaign sizes, comma-separated multiples of 105 (default 315; 2100 = 20 seeds; "
                          f"sizes above {ASSEMBLE_ABOVE} are generated in two halves and merged, e.g. 20055)")
     ap.add_argument("--repeat", type=int, default=5, help="timed repetitions per command and contender")
-    ap.add_argument("--commands", default="ls,properties,report")
+    ap.add_argument("--commands", default="ls,properties,report,merge")
     ap.add_argument("--python-max-runs", type=int, default=2100,
                     help="largest size on which the Python path and the original are run (default 2100)")
     ap.add_argument("--out", default=str(BENCH / "RESULTS.md"))
@@ -449,7 +543,7 @@ def main(argv=None):
     ap.add_argument("--no-build", action="store_true", help="use the existing target/release/tcbench")
     a = ap.parse_args(argv)
     commands = [c.strip() for c in a.commands.split(",") if c.strip()]
-    bad = set(commands) - {"ls", "properties", "report"}
+    bad = set(commands) - {"ls", "properties", "report", "merge"}
     if bad:
         sys.exit(f"unknown commands: {bad}")
     sizes = [int(x) for x in a.runs.split(",") if x.strip()]
@@ -496,7 +590,7 @@ def main(argv=None):
     for r in results:
         facts = dict(common, runs=r["runs"], repo=r["facts"], repo_path=os.path.relpath(r["repo"], ROOT),
                      gen_desc=r["gen_desc"])
-        parts.append(render(r["cases"], commands, r["floor"], facts, r["notes"] + notes))
+        parts.append(render(r["cases"], commands, r["floor"], facts, r["notes"] + notes, r["merge_floor"]))
     if "report" in commands:
         parts.append(steps_memory(ours, max(a.repeat, 3)))
     md = "\n".join(parts)
