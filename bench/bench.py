@@ -402,9 +402,7 @@ def bench_size(runs: int, a, aim_python: str, ours: pathlib.Path, commands, note
     load_after = pathlib.Path("/proc/loadavg").read_text().split()[:3]
     notes.append(f"load average (1/5/15 min) before: {' '.join(load_before)}, after: {' '.join(load_after)} "
                  "(other load on the machine inflates all numbers).")
-    for c in order:
-        if c.prepare:
-            c.prepare()  # empties the merge destinations
+    shutil.rmtree(CACHE / "merge-scratch", ignore_errors=True)  # the merge destinations
     return {"runs": runs, "repo": repo, "gen_desc": gen_desc, "cases": cases, "floor": floor,
             "merge_floor": merge_floor, "notes": notes, "facts": repo_facts(repo)}
 
@@ -428,18 +426,29 @@ def add_merge_cases(cases, runs, repo, a, aim_python, ours, slow, notes) -> Case
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
 
-    def fresh(d: pathlib.Path, init=None):
-        def prep():
-            shutil.rmtree(d, ignore_errors=True)
-            if init:
-                init(d)
-        return prep
+    class Dest:
+        """A new destination folder for every run (`scratch/<name>-<n>`), all removed with
+        `scratch` at the end: removing the previous one just before a run would charge that
+        run for the file system's freeing work."""
+
+        def __init__(self, name: str, init=None):
+            self.name, self.init, self.n = name, init, 0
+            self.path = scratch / f"{name}-0"
+
+        def __call__(self):
+            self.n += 1
+            self.path = scratch / f"{self.name}-{self.n}"
+            if self.init:
+                self.init(self.path)
+
+        def __str__(self):
+            return str(self.path)
 
     hashes = [sorted(os.listdir(h / ".aim" / "meta" / "chunks")) for h in halves]
-    dst = scratch / "ours"
-    cases[("ours", "merge")] = Case("ours", "merge", [str(ours), "aimrepo", "merge", "--src", str(halves[0]),
-                                                      "--src", str(halves[1]), "--dst", str(dst)],
-                                    prepare=fresh(dst))
+    dst = Dest("ours")
+    cases[("ours", "merge")] = Case("ours", "merge", [], prepare=dst,
+                                    steps=lambda: [[str(ours), "aimrepo", "merge", "--src", str(halves[0]),
+                                                    "--src", str(halves[1]), "--dst", str(dst)]])
     if not slow:
         aim_exe = str(pathlib.Path(aim_python).with_name("aim"))
         srcs = [fresh_copy(h, "aimcp") for h in halves]  # Aim writes into what it reads
@@ -448,32 +457,32 @@ def add_merge_cases(cases, runs, repo, a, aim_python, ours, slow, notes) -> Case
             d.mkdir(parents=True)
             subprocess.run([aim_exe, "init", "--repo", str(d)], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        adst = scratch / "aimcp"
+        adst = Dest("aimcp", aim_init)
         cases[("python", "merge")] = Case(
-            "python", "merge", [], prepare=fresh(adst, aim_init),
+            "python", "merge", [], prepare=adst,
             steps=lambda: [[aim_exe, "runs", "--repo", str(s), "cp", "--destination", str(adst), *hs]
                            for s, hs in zip(srcs, hashes)])
         if a.orig_tcbench:
             osrcs = [fresh_copy(h, "orig") for h in halves]
-            odst = scratch / "orig"
+            odst = Dest("orig")
             path = f"{pathlib.Path(a.orig_tcbench).parent}:{os.environ.get('PATH', '')}"
             cases[("orig", "merge")] = Case(
-                "orig", "merge", ["env", f"PATH={path}", a.orig_tcbench, "aimrepo", "merge", "--src", str(osrcs[0]),
-                                  "--src", str(osrcs[1]), "--dst", str(odst)], cwd=scratch, prepare=fresh(odst))
-    fdst = scratch / "floor"
+                "orig", "merge", [], cwd=scratch, prepare=odst,
+                steps=lambda: [["env", f"PATH={path}", a.orig_tcbench, "aimrepo", "merge", "--src", str(osrcs[0]),
+                                "--src", str(osrcs[1]), "--dst", str(odst)]])
 
-    def mk_floor():
-        shutil.rmtree(fdst, ignore_errors=True)
+    def mk_floor(d: pathlib.Path):
         for sub in ("meta", "seqs"):
-            (fdst / sub).mkdir(parents=True)
+            (d / sub).mkdir(parents=True)
+    fdst = Dest("floor", mk_floor)
     notes.append(f"merge: the two halves of the campaign ({', '.join(str(len(h)) for h in hashes)} runs, "
                  f"`{os.path.relpath(halves[0], ROOT)}` and `…{halves[1].name}`) into a new repository; Python "
                  "path = `aim runs --repo HALF cp --destination D <hashes>` for each half into an `aim init` "
                  "repository (untimed); merge floor = `cp -r` of the same `meta/chunks/<H>` and "
                  "`seqs/chunks/<H>` folders (two `cp`).")
-    return Case("floor", "cp -r chunks", [], prepare=mk_floor,
+    return Case("floor", "cp -r chunks", [], prepare=fdst,
                 steps=lambda: [["cp", "-r", *[str(h / ".aim" / sub / "chunks" / x) for h, hs in zip(halves, hashes)
-                                               for x in hs], str(fdst / sub)] for sub in ("meta", "seqs")])
+                                               for x in hs], str(fdst.path / sub)] for sub in ("meta", "seqs")])
 
 
 def render_scaling(results: list[dict], commands) -> str:
