@@ -125,7 +125,13 @@ fn read_values<'a>(
                     .collect()
             })
             .collect();
-        let need_seqs = wanted.iter().flatten().any(Option::is_some);
+        // the seqs chunk only when a value is not in the meta chunk: always for `last`,
+        // for `max`/`min` only when the trace has no running max/min (v1, or no numbers yet)
+        let need_seqs = wanted.iter().flatten().flatten().any(|t| match kind {
+            ValueKind::Last => true,
+            ValueKind::Max => t.max.as_ref().and_then(Value::as_f64).is_none(),
+            ValueKind::Min => t.min.as_ref().and_then(Value::as_f64).is_none(),
+        });
         let (seqs, problem) = if need_seqs {
             match Seqs::open(&repo.seqs_chunk(run.hash()), run.hash()) {
                 Ok(s) => (Some(s), None),
