@@ -12,21 +12,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn python(var: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("{var} is not set: CI must run the interop tests (use scripts/test.sh)")
-        }
-        None => {
-            eprintln!("SKIPPED: {var} is not set; run scripts/test.sh for the interop tests");
-            None
-        }
-    }
-}
 
 fn generate(py: &Path, only: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -132,7 +119,7 @@ fn check_all(py: &Path, only: &str) {
 
 #[test]
 fn fresh_aim_3_29_repositories_read_exactly() {
-    let Some(py) = python("TCBENCH_AIM_PYTHON") else {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
         return;
     };
     check_all(
@@ -143,7 +130,7 @@ fn fresh_aim_3_29_repositories_read_exactly() {
 
 #[test]
 fn fresh_aim_3_29_reindexed_campaign_reads_exactly() {
-    let Some(py) = python("TCBENCH_AIM_PYTHON") else {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
         return;
     };
     check_all(&py, "campaign-quirks");
@@ -151,7 +138,7 @@ fn fresh_aim_3_29_reindexed_campaign_reads_exactly() {
 
 #[test]
 fn fresh_aim_3_17_repositories_read_exactly() {
-    let Some(py) = python("TCBENCH_AIM317_PYTHON") else {
+    let Some(py) = common::python("TCBENCH_AIM317_PYTHON") else {
         return;
     };
     check_all(&py, "aim317-campaign");

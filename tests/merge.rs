@@ -18,19 +18,6 @@ use std::process::{Command, Output};
 
 use serde_json::Value as J;
 
-fn python(var: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("{var} is not set: CI must run the interop tests (use scripts/test.sh)")
-        }
-        None => {
-            eprintln!("SKIPPED: {var} is not set; run scripts/test.sh for the interop tests");
-            None
-        }
-    }
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -179,21 +166,6 @@ fn chunks_copied_byte_for_byte(src: &Path, dst: &Path, h: &str) {
 
 // ------------------------------------------------------------------ real Aim helpers
 
-fn run_py(py: &Path, args: &[&str], cwd: &Path) -> Output {
-    let out = Command::new(py)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "{py:?} {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 /// A small campaign (12 runs: 2 seeds × 2 dims × 3 augmentations) written by real Aim,
 /// optionally only part `part` of it (`--part k/n`: exactly the values of the full
 /// campaign's runs).
@@ -224,7 +196,7 @@ fn gen_campaign(py: &Path, dir: &Path, name: &str, part: &str, extra: &[&str]) -
         "--no-manifest",
     ];
     args.extend(extra);
-    run_py(py, &args, dir);
+    common::run_py(py, &args, dir);
     dir.join(name)
 }
 
@@ -236,7 +208,7 @@ fn sdk_runs(py: &Path, repo: &Path, as_is: bool) -> BTreeMap<String, J> {
         args.push("--as-is");
     }
     args.push(s(repo));
-    let out = run_py(py, &args, &common::root());
+    let out = common::run_py(py, &args, &common::root());
     let v: J = serde_json::from_slice(&out.stdout).unwrap();
     v["runs"]
         .as_array()
@@ -300,8 +272,8 @@ fn close(a: &J, b: &J) -> bool {
 #[test]
 fn merged_halves_read_like_the_sources_in_aim_3_29_and_3_17_and_report_like_the_unsplit_campaign() {
     let (Some(py), Some(py317)) = (
-        python("TCBENCH_AIM_PYTHON"),
-        python("TCBENCH_AIM317_PYTHON"),
+        common::python("TCBENCH_AIM_PYTHON"),
+        common::python("TCBENCH_AIM317_PYTHON"),
     ) else {
         return;
     };
@@ -430,7 +402,7 @@ fn an_existing_empty_folder_becomes_the_destination() {
 /// visible to our reader and to the Aim SDK opening the repository as it is.
 #[test]
 fn append_into_an_indexed_repository_shows_every_run_to_our_reader_and_aim() {
-    let py = python("TCBENCH_AIM_PYTHON");
+    let py = common::python("TCBENCH_AIM_PYTHON");
     let (tmp, dst) = common::fixture_copy("campaign");
     assert!(
         dst.join(".aim/meta/index/CURRENT").exists(),
@@ -521,7 +493,7 @@ fn a_run_present_identically_in_two_sources_is_copied_once() {
 /// first source's copies and names the others.
 #[test]
 fn runs_with_different_contents_under_one_hash_are_an_error_unless_skip_duplicates() {
-    let Some(py) = python("TCBENCH_AIM_PYTHON") else {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
         return;
     };
     let (tmp, b) = common::fixture_copy("campaign");
@@ -538,7 +510,7 @@ fn runs_with_different_contents_under_one_hash_are_an_error_unless_skip_duplicat
          r.description = 'changed by a second writer'\n",
         b = s(&b)
     );
-    run_py(&py, &["-c", &script], tmp.path());
+    common::run_py(&py, &["-c", &script], tmp.path());
     let dst = tmp.path().join("merged");
     let out = merge(&[&a, &b], &["--dst", s(&dst)]);
     one_error_line(&out, "2 runs present twice with different contents");

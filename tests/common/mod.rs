@@ -111,3 +111,34 @@ fn fnv(bytes: &[u8]) -> u64 {
     }
     h
 }
+
+/// The Python interpreter with real Aim named by `var` (`TCBENCH_AIM_PYTHON`, …): under CI a
+/// missing one fails the test; elsewhere the test is skipped with a message.
+pub fn python(var: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("{var} is not set: CI must run the interop tests (use scripts/test.sh)")
+        }
+        None => {
+            eprintln!("SKIPPED: {var} is not set; run scripts/test.sh for the interop tests");
+            None
+        }
+    }
+}
+
+/// Runs `py args…` in `cwd`, asserting success (stdout and stderr in the failure message).
+pub fn run_py(py: &Path, args: &[&str], cwd: &Path) -> Output {
+    let out = Command::new(py)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{py:?} {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

@@ -306,25 +306,23 @@ impl Seqs {
         })
     }
 
-    fn column_prefix(&self, trace: &Trace, col: &str) -> Vec<u8> {
-        let path: Vec<Seg> = if trace.version >= 2 {
-            vec![
-                "seqs".into(),
-                "v2".into(),
-                "chunks".into(),
-                self.hash.as_str().into(),
-            ]
+    /// `('seqs'[,'v2'],'chunks',H,ctx_id,name)`: the key prefix of every column of a trace.
+    fn trace_prefix(&self, trace: &Trace) -> Vec<u8> {
+        let mut out = if trace.version >= 2 {
+            key::encode_strs(&["seqs", "v2", "chunks", &self.hash])
         } else {
-            vec!["seqs".into(), "chunks".into(), self.hash.as_str().into()]
-        }
-        .into_iter()
-        .chain([
-            Seg::Int(trace.ctx_id),
-            Seg::Str(trace.name.clone()),
-            Seg::Str(col.to_owned()),
-        ])
-        .collect();
-        key::encode(&path)
+            key::encode_strs(&["seqs", "chunks", &self.hash])
+        };
+        key::encode_seg(&mut out, &Seg::Int(trace.ctx_id));
+        key::encode_seg(&mut out, &Seg::Str(trace.name.clone()));
+        out
+    }
+
+    fn column_prefix(&self, trace: &Trace, col: &str) -> Vec<u8> {
+        let mut out = self.trace_prefix(trace);
+        out.extend_from_slice(col.as_bytes());
+        out.push(key::SENTINEL);
+        out
     }
 
     /// The point at the highest step of a trace: the true final value. Streams the step
@@ -336,8 +334,7 @@ impl Seqs {
             // v2: `step` column keyed by hash_auto(step), holding the real step; then the
             // `val` element of the highest step, reached by a forward seek (usually within
             // the block already read).
-            let mut trace_prefix = self.column_prefix(trace, "");
-            trace_prefix.pop(); // the empty column segment's sentinel
+            let trace_prefix = self.trace_prefix(trace);
             let prefix = self.column_prefix(trace, "step");
             let mut best: Option<(i64, Vec<u8>)> = None;
             let mut it = db.prefix_iter(&trace_prefix);

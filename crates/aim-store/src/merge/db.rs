@@ -134,26 +134,28 @@ pub(crate) fn read_rows(path: &Path) -> Result<HashMap<String, RunRow>, rusqlite
     read_rows_from(&conn)
 }
 
+/// An experiment or tag from columns 1..=7: uuid, name, created_at, updated_at, is_archived,
+/// description, color (NULL for experiments).
+fn named(r: &rusqlite::Row<'_>) -> Result<Named, rusqlite::Error> {
+    Ok(Named {
+        uuid: text(r.get(1)?),
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+        updated_at: r.get(4)?,
+        is_archived: truthy(&r.get(5)?),
+        description: r.get(6)?,
+        color: r.get(7)?,
+    })
+}
+
 fn read_rows_from(conn: &Connection) -> Result<HashMap<String, RunRow>, rusqlite::Error> {
     let mut experiments: HashMap<i64, Named> = HashMap::new();
     {
         let mut stmt = conn.prepare(
-            "SELECT id, uuid, name, created_at, updated_at, is_archived, description FROM experiment",
+            "SELECT id, uuid, name, created_at, updated_at, is_archived, description, NULL \
+             FROM experiment",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Named {
-                    uuid: text(r.get(1)?),
-                    name: r.get(2)?,
-                    created_at: r.get(3)?,
-                    updated_at: r.get(4)?,
-                    is_archived: truthy(&r.get(5)?),
-                    description: r.get(6)?,
-                    color: Value::Null,
-                },
-            ))
-        })?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, named(r)?)))?;
         for row in rows {
             let (id, e) = row?;
             experiments.insert(id, e);
@@ -193,20 +195,7 @@ fn read_rows_from(conn: &Connection) -> Result<HashMap<String, RunRow>, rusqlite
             "SELECT rt.run_id, t.uuid, t.name, t.created_at, t.updated_at, t.is_archived, \
              t.description, t.color FROM run_tag rt JOIN tag t ON t.id = rt.tag_id ORDER BY rt.rowid",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                Named {
-                    uuid: text(r.get(1)?),
-                    name: r.get(2)?,
-                    created_at: r.get(3)?,
-                    updated_at: r.get(4)?,
-                    is_archived: truthy(&r.get(5)?),
-                    description: r.get(6)?,
-                    color: r.get(7)?,
-                },
-            ))
-        })?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, named(r)?)))?;
         for row in rows {
             let (run_id, tag) = row?;
             if let Some(run) = by_id.get_mut(&run_id) {
