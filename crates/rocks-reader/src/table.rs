@@ -197,12 +197,12 @@ impl Table {
                 ),
             });
         }
-        let mut raw = crate::pool::take();
-        raw.resize(total as usize, 0);
+        let mut raw = crate::pool::take_len(total as usize);
         let res = read_at(&self.file, &mut raw, h.offset)
             .map_err(|e| io(&self.path, e))
             .and_then(|()| {
-                unwrap_block_into(&raw, self.checksum, h.offset, out).map_err(|b| b.at(&self.path))
+                unwrap_block_into(&mut raw, self.checksum, h.offset, out)
+                    .map_err(|b| b.at(&self.path))
             });
         crate::pool::give(raw);
         res

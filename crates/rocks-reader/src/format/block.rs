@@ -14,13 +14,15 @@ const MAX_BLOCK_SIZE_WITH_HASH_INDEX: usize = 1 << 16;
 #[cfg(test)]
 pub(crate) fn unwrap_block(raw: &[u8], checksum_type: u8, offset: u64) -> DResult<Vec<u8>> {
     let mut out = Vec::new();
-    unwrap_block_into(raw, checksum_type, offset, &mut out)?;
+    unwrap_block_into(&mut raw.to_vec(), checksum_type, offset, &mut out)?;
     Ok(out)
 }
 
-/// [`unwrap_block`] into a caller's buffer (replacing its contents).
+/// [`unwrap_block`] into a caller's buffer (replacing its contents). An uncompressed block
+/// (range-deletion and meta blocks, most of an Aim chunk's bytes) is not copied: `raw` and
+/// `out` swap buffers, so `raw` then holds `out`'s old allocation.
 pub(crate) fn unwrap_block_into(
-    raw: &[u8],
+    raw: &mut Vec<u8>,
     checksum_type: u8,
     offset: u64,
     out: &mut Vec<u8>,
@@ -49,7 +51,8 @@ pub(crate) fn unwrap_block_into(
     }
     match ctype {
         0 => {
-            out.extend_from_slice(body);
+            raw.truncate(n - 5);
+            std::mem::swap(raw, out);
             Ok(())
         }
         1 => {
