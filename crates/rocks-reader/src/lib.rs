@@ -31,7 +31,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use format::internal_key::Kind;
-use format::log::read_records;
+use format::log::{read_records, read_records_whole};
 use format::version_edit::{decode_version_edit, NewFile};
 use format::write_batch::{decode_batch, Op};
 use range_del::{Sweep, Tombstones};
@@ -146,7 +146,7 @@ impl Db {
             })?;
         let manifest_path = dir.join(manifest_name);
         let manifest = read_whole(&manifest_path)?;
-        let records = read_records(&manifest, None).map_err(|b| b.at(&manifest_path))?;
+        let records = read_records_whole(&manifest).map_err(|b| b.at(&manifest_path))?;
 
         let mut log_number = 0u64;
         let mut prev_log_number = 0u64;
