@@ -131,7 +131,9 @@ impl Db {
                     .map_err(|e| io_err(&current_path, e))?;
                 s
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound || !dir.is_dir() => {
+            // a missing folder or CURRENT; anything else (a symlink loop, no permission) is
+            // named as what it is
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::NotADatabase { path: dir });
             }
             Err(e) => return Err(io_err(&current_path, e)),
