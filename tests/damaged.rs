@@ -61,7 +61,10 @@ fn expect_damage(repo: &Path, h: &str, sub: &str, reason: &str) {
     let err = common::stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{sub}: {err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(h) && err.contains(reason), "{err} lacks {h} / {reason}");
+    assert!(
+        err.contains(h) && err.contains(reason),
+        "{err} lacks {h} / {reason}"
+    );
     if sub == "ls" {
         let listed = common::stdout(&out);
         assert_eq!(listed.lines().count(), 12, "header + 11 runs: {listed}");
@@ -130,7 +133,12 @@ fn flipped_byte_in_a_block_no_reader_needs() {
     });
     for sub in ["ls", "properties"] {
         let out = cmd(&repo, sub);
-        assert_eq!(out.status.code(), Some(0), "{sub}: {}", common::stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{sub}: {}",
+            common::stderr(&out)
+        );
     }
     expect_doctor_names(&repo, &h, "block checksum mismatch at offset 0");
 }
@@ -155,7 +163,13 @@ fn truncated_manifest() {
         let m = std::fs::read_dir(c)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("MANIFEST-"))
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with("MANIFEST-")
+            })
             .unwrap();
         let len = std::fs::metadata(&m).unwrap().len();
         let f = std::fs::OpenOptions::new().write(true).open(&m).unwrap();
@@ -209,7 +223,11 @@ fn truncated_wal_tail_is_end_of_log() {
     assert!(common::stdout(&out).contains(killed));
     assert_eq!(common::stdout(&out).lines().count(), 3);
     let doc = cmd(&repo, "doctor");
-    assert!(!common::stdout(&doc).contains("[corrupt-chunk]"), "{}", common::stdout(&doc));
+    assert!(
+        !common::stdout(&doc).contains("[corrupt-chunk]"),
+        "{}",
+        common::stdout(&doc)
+    );
     // same keys and values as real RocksDB (aimrocks) reading the same torn WAL
     let ours: Vec<(String, String)> = rocks_reader::Db::open(&chunk)
         .unwrap()
@@ -224,7 +242,10 @@ fn truncated_wal_tail_is_end_of_log() {
         let dump = common::run_py(
             &py,
             &[
-                common::root().join("testdata/interop/aimrocks_dump.py").to_str().unwrap(),
+                common::root()
+                    .join("testdata/interop/aimrocks_dump.py")
+                    .to_str()
+                    .unwrap(),
                 repo.to_str().unwrap(),
             ],
             &common::root(),
@@ -255,7 +276,13 @@ fn as_unprivileged(args: &[&str], probe: &Path) -> Output {
     let mut wrap: Vec<String> = Vec::new();
     if is_root {
         wrap.extend(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"].map(String::from),
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+            ]
+            .map(String::from),
         );
     }
     // the condition must hold: the probe file is unreadable for that user
@@ -263,7 +290,10 @@ fn as_unprivileged(args: &[&str], probe: &Path) -> Output {
     if is_root {
         check.args(["--reuid=65534", "--regid=65534", "--clear-groups", "cat"]);
     }
-    let c = check.arg(probe).output().expect("setpriv (util-linux) is needed to drop root");
+    let c = check
+        .arg(probe)
+        .output()
+        .expect("setpriv (util-linux) is needed to drop root");
     assert!(
         !c.status.success(),
         "cannot set up an unreadable file: {} is readable by the test user",
@@ -292,14 +322,18 @@ fn unreadable_file() {
     let out = as_unprivileged(&["aimrepo", "ls", "--aim-repo", r], &sst);
     let err = common::stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains(&h) && err.contains("Permission denied"), "{err}");
+    assert!(
+        err.contains(&h) && err.contains("Permission denied"),
+        "{err}"
+    );
     assert_eq!(common::stdout(&out).lines().count(), 12);
     let out = as_unprivileged(&["aimrepo", "doctor", "--aim-repo", r], &sst);
     let text = common::stdout(&out);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
-        text.lines()
-            .any(|l| l.contains("[corrupt-chunk]") && l.contains(&h) && l.contains("Permission denied")),
+        text.lines().any(|l| l.contains("[corrupt-chunk]")
+            && l.contains(&h)
+            && l.contains("Permission denied")),
         "{text}"
     );
 }
@@ -320,7 +354,8 @@ fn run_in_sqlite_without_chunks() {
 
 fn delete_row(repo: &Path, h: &str) {
     let conn = rusqlite::Connection::open(repo.join(".aim/run_metadata.sqlite")).unwrap();
-    conn.execute("DELETE FROM run WHERE hash = ?1", [h]).unwrap();
+    conn.execute("DELETE FROM run WHERE hash = ?1", [h])
+        .unwrap();
 }
 
 #[test]
@@ -332,10 +367,16 @@ fn chunk_without_sqlite_row() {
     let out = cmd(&repo, "ls");
     let err = common::stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains(&h) && err.contains("no row in run_metadata.sqlite"), "{err}");
+    assert!(
+        err.contains(&h) && err.contains("no row in run_metadata.sqlite"),
+        "{err}"
+    );
     assert_eq!(common::stdout(&out).lines().count(), 12);
     let doc = common::stdout(&cmd(&repo, "doctor"));
-    assert!(doc.contains(&format!("[missing-sqlite-row] run {h}")), "{doc}");
+    assert!(
+        doc.contains(&format!("[missing-sqlite-row] run {h}")),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -352,7 +393,10 @@ fn index_referring_to_deleted_runs() {
     let doc = cmd(&repo, "doctor");
     let text = common::stdout(&doc);
     assert_eq!(doc.status.code(), Some(3), "{text}");
-    assert!(text.contains(&format!("[index-leftover] run {h}")), "{text}");
+    assert!(
+        text.contains(&format!("[index-leftover] run {h}")),
+        "{text}"
+    );
     assert!(text.contains("reindex -y"), "{text}");
 }
 
@@ -402,6 +446,10 @@ exec "$2" aimrepo doctor --aim-repo "$1""#;
     );
     assert_eq!(out.status.code(), Some(0), "{err}");
     let text = common::stdout(&out);
-    assert_eq!(text.lines().filter(|l| l.starts_with(" ")).count(), 13, "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with(" ")).count(),
+        13,
+        "{text}"
+    );
     assert!(text.contains("healthy: no problem found"), "{text}");
 }
