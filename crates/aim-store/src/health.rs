@@ -627,7 +627,7 @@ fn index_findings(
             severity: Severity::Problem,
             kind: Kind::IndexLeftover,
             detail: format!(
-                "meta/index holds {} run(s) that have no chunk (deleted by hand?): Aim 3.29 lists them without SQLite data",
+                "meta/index holds {} run(s) that have no chunk (deleted by hand?): Aim 3.29 reads run metadata from it, not from the chunks",
                 gone.len()
             ),
             runs: gone,
