@@ -33,6 +33,8 @@ pub enum Aimrepo {
     Report(ReportArgs),
     /// Coalesce different AIM repos into a single new repo.
     Merge(crate::commands::aimrepo::merge::MergeArgs),
+    /// Check a repository's health (read-only): damaged chunks, unfinished runs, stale locks, an index that hides runs; each problem with the Aim command that fixes it.
+    Doctor(crate::commands::aimrepo::doctor::DoctorArgs),
 }
 
 /// Options shared by the commands that read a repository.

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod health;
 pub mod key;
 pub mod merge;
 pub mod repo;
@@ -15,6 +16,7 @@ pub mod run;
 pub mod sqlite;
 pub mod tree;
 pub mod value;
+mod writer;
 
 pub use error::{RepoError, RunError};
 pub use key::Seg;

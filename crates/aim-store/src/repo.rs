@@ -107,7 +107,8 @@ impl Repo {
     }
 
     /// The run set: directory names under `meta/chunks` (what `aim runs ls` lists), sorted.
-    /// A missing `meta/chunks` folder (a repository without runs) is an empty set.
+    /// A missing `meta/chunks` folder (a repository without runs) is an empty set; symlinks
+    /// are listed unless they point at a file.
     pub fn chunk_hashes(&self) -> Result<Vec<String>, RepoError> {
         let dir = self.aim_dir.join("meta").join("chunks");
         let entries = match std::fs::read_dir(&dir) {
@@ -121,8 +122,13 @@ impl Repo {
                 path: dir.clone(),
                 source,
             })?;
-            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-            if let (true, Some(name)) = (is_dir, entry.file_name().to_str()) {
+            // a symlink counts unless it points at a file: one to a folder is a chunk (Aim
+            // lists it too), a dangling one or a loop is a run whose chunk cannot be read
+            let listed = entry.file_type().is_ok_and(|t| {
+                t.is_dir()
+                    || t.is_symlink() && !std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file())
+            });
+            if let (true, Some(name)) = (listed, entry.file_name().to_str()) {
                 hashes.push(name.to_owned());
             }
         }

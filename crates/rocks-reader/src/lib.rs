@@ -31,7 +31,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use format::internal_key::Kind;
-use format::log::read_records;
+use format::log::{read_records, read_records_whole};
 use format::version_edit::{decode_version_edit, NewFile};
 use format::write_batch::{decode_batch, Op};
 use range_del::{Sweep, Tombstones};
@@ -131,7 +131,9 @@ impl Db {
                     .map_err(|e| io_err(&current_path, e))?;
                 s
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound || !dir.is_dir() => {
+            // a missing folder or CURRENT; anything else (a symlink loop, no permission) is
+            // named as what it is
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::NotADatabase { path: dir });
             }
             Err(e) => return Err(io_err(&current_path, e)),
@@ -146,7 +148,7 @@ impl Db {
             })?;
         let manifest_path = dir.join(manifest_name);
         let manifest = read_whole(&manifest_path)?;
-        let records = read_records(&manifest, None).map_err(|b| b.at(&manifest_path))?;
+        let records = read_records_whole(&manifest).map_err(|b| b.at(&manifest_path))?;
 
         let mut log_number = 0u64;
         let mut prev_log_number = 0u64;

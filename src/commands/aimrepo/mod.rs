@@ -1,5 +1,6 @@
 //! `tcbench aimrepo`: the subcommands, one file each, and the loading they share.
 
+pub mod doctor;
 mod files;
 pub mod ls;
 pub mod merge;

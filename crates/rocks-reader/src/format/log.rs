@@ -23,6 +23,25 @@ const RECYCLABLE_HEADER: usize = 11;
 /// reported as corruption. `file_number` is checked against recyclable
 /// records (a mismatch means stale data from a recycled file: end of log).
 pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec<Vec<u8>>> {
+    read_log(data, file_number).map(|(records, _)| records)
+}
+
+/// [`read_records`] for a file that is never torn unless damaged: the MANIFEST, which
+/// RocksDB syncs after every record before it deletes the files the record retires. A
+/// torn tail there is corruption (RocksDB itself would silently drop the record, and
+/// with it the table files it adds: verified with aimrocks on a truncated MANIFEST,
+/// which then reads as an empty database).
+pub(crate) fn read_records_whole(data: &[u8]) -> DResult<Vec<Vec<u8>>> {
+    match read_log(data, None)? {
+        (records, None) => Ok(records),
+        (_, Some(torn)) => Err(Bad::corrupt(format!(
+            "{torn} (the file was cut short: truncated or partly written)"
+        ))),
+    }
+}
+
+/// The records, and what tore the tail when it is torn.
+fn read_log(data: &[u8], file_number: Option<u64>) -> DResult<(Vec<Vec<u8>>, Option<String>)> {
     let len = data.len();
     let mut pos = 0usize;
     let mut records = Vec::new();
@@ -34,7 +53,8 @@ pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec
             continue;
         }
         let Some(&[c0, c1, c2, c3, l0, l1, rtype]) = data.get(pos..pos + HEADER) else {
-            break; // torn header at end of file
+            // torn header at end of file
+            return Ok((records, Some(format!("torn record header at offset {pos}"))));
         };
         let length = usize::from(u16::from_le_bytes([l0, l1]));
         if rtype == 0 && length == 0 {
@@ -50,7 +70,8 @@ pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec
         };
         let end = pos + hdr + length;
         if end > len {
-            break; // torn tail
+            let torn = format!("record at offset {pos} runs past the end of file ({len} bytes)");
+            return Ok((records, Some(torn)));
         }
         if hdr + length > block_left {
             return Err(Bad::corrupt(format!(
@@ -61,7 +82,8 @@ pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec
         let actual = crc32c::crc32c(data.get(pos + 6..end).unwrap_or(&[]));
         if unmask_crc(stored) != actual {
             if end == len {
-                break; // torn final record
+                let torn = format!("checksum mismatch in the last record, at offset {pos}");
+                return Ok((records, Some(torn)));
             }
             return Err(Bad::corrupt(format!(
                 "log record checksum mismatch at offset {pos}"
@@ -74,7 +96,7 @@ pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec
                 .unwrap_or(0);
             if let Some(f) = file_number {
                 if u64::from(num) != f & 0xffff_ffff {
-                    break; // stale record of a recycled log
+                    return Ok((records, None)); // stale record of a recycled log
                 }
             }
         }
@@ -123,7 +145,8 @@ pub(crate) fn read_records(data: &[u8], file_number: Option<u64>) -> DResult<Vec
         }
         pos = end;
     }
-    Ok(records)
+    let torn = partial.map(|_| "the last record is unfinished at end of file".to_string());
+    Ok((records, torn))
 }
 
 #[cfg(test)]
@@ -212,6 +235,22 @@ pub(crate) mod tests {
         let mut z = write_log(&[b"a"]);
         z.resize(z.len() + 100, 0);
         assert_eq!(read_records(&z, None).unwrap(), vec![b"a".to_vec()]);
+    }
+
+    #[test]
+    fn a_torn_manifest_is_corruption() {
+        let big = vec![7u8; 50_000];
+        let log = write_log(&[b"a", b"bb", &big]);
+        assert_eq!(read_records_whole(&log).unwrap().len(), 3);
+        for cut in [1, 10, 20, 40_000, log.len() - 1] {
+            let err = read_records_whole(&log[..cut]).unwrap_err();
+            assert!(
+                matches!(err, Bad::Corrupt(ref r) if r.contains("cut short")),
+                "{cut}: {err:?}"
+            );
+        }
+        // cut at a record boundary: nothing tells (as for RocksDB)
+        assert_eq!(read_records_whole(&log[..8]).unwrap(), vec![b"a".to_vec()]);
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! `tcbench aimrepo doctor`: healthy repositories exit 0, each problem is named with its
+//! fix, the printed fixes exist in real Aim 3.29.1 and applying them (on a copy, with real
+//! Aim) makes the repository healthy; a live writer is told from a dead one; doctor never
+//! writes.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn doctor(repo: &Path, json: bool) -> Output {
+    let mut args = vec!["aimrepo", "doctor", "--aim-repo", repo.to_str().unwrap()];
+    if json {
+        args.extend(["--format", "json"]);
+    }
+    let out = common::tcbench(&args);
+    let err = common::stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    out
+}
+
+fn report(repo: &Path) -> serde_json::Value {
+    serde_json::from_slice(&doctor(repo, true).stdout).unwrap()
+}
+
+fn aim_bin(py: &Path) -> PathBuf {
+    py.parent().unwrap().join("aim")
+}
+
+/// Runs every `fix` of the report whose command is an `aim …` one, with real Aim.
+fn apply_fixes(py: &Path, rep: &serde_json::Value) -> Vec<String> {
+    let mut applied = Vec::new();
+    for f in rep["findings"].as_array().unwrap() {
+        let Some(fix) = f["fix"].as_str() else {
+            continue;
+        };
+        let words: Vec<&str> = fix.split(' ').collect();
+        assert_eq!(words[0], "aim", "{fix}");
+        let out = Command::new(aim_bin(py))
+            .args(&words[1..])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{fix}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        applied.push(fix.to_owned());
+    }
+    applied
+}
+
+#[test]
+fn healthy_repositories_exit_0() {
+    for name in ["campaign", "empty", "aim317-campaign"] {
+        let out = doctor(&common::fixture(name), false);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            common::stdout(&out)
+        );
+        assert!(common::stdout(&out).ends_with("healthy: no problem found\n"));
+        let rep = report(&common::fixture(name));
+        assert_eq!(rep["healthy"], true);
+        assert_eq!(rep["problems"], 0);
+    }
+}
+
+#[test]
+fn doctor_never_writes() {
+    for name in common::fixture_names() {
+        let (_tmp, repo) = common::fixture_copy(&name);
+        let before = common::tree_state(&repo);
+        for json in [false, true] {
+            let out = doctor(&repo, json);
+            assert!(matches!(out.status.code(), Some(0 | 3)), "{name}");
+            assert_eq!(
+                before,
+                common::tree_state(&repo),
+                "{name}: doctor changed it"
+            );
+        }
+    }
+}
+
+#[test]
+fn unreadable_repository_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = doctor(&tmp.path().join("nope"), false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(common::stderr(&out).contains("does not exist"));
+}
+
+#[test]
+fn every_printed_fix_exists_in_aim_3_29() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    for sub in [
+        &["runs", "close"][..],
+        &["runs", "rm"],
+        &["storage", "reindex"],
+    ] {
+        let out = Command::new(aim_bin(&py))
+            .args(sub)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "aim {sub:?} --help");
+        assert!(help.contains("-y, --yes"), "aim {sub:?}: {help}");
+    }
+    for sub in ["runs", "storage"] {
+        let help = Command::new(aim_bin(&py))
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&help.stdout).contains("--repo"));
+    }
+}
+
+#[test]
+fn killed_run_and_empty_index_are_fixed_by_aim() {
+    let (_tmp, repo) = common::fixture_copy("killed");
+    let killed = "04f8a3249b3c4911b1cd6566";
+    let out = doctor(&repo, false);
+    let text = common::stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains(&format!("[unfinished-run] run {killed}")),
+        "{text}"
+    );
+    assert!(text.contains("which is not running"), "{text}");
+    assert!(text.contains(&format!("close -y {killed}")), "{text}");
+    assert!(text.contains("[index-empty]"), "{text}");
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let applied = apply_fixes(&py, &report(&repo));
+    assert_eq!(applied.len(), 2, "{applied:?}");
+    let out = doctor(&repo, false);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "after {applied:?}: {}",
+        common::stdout(&out)
+    );
+}
+
+#[test]
+fn closing_a_run_makes_the_index_stale_and_reindex_fixes_it() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let (_tmp, repo) = common::fixture_copy("campaign-quirks");
+    let rep = report(&repo);
+    let kinds: Vec<&str> = rep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "problem")
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["unfinished-run"], "{rep}");
+    apply_fixes(&py, &rep);
+    // the index still holds the run's metadata from before it was closed
+    let rep = report(&repo);
+    let stale = &rep["findings"][0];
+    assert_eq!(stale["kind"], "index-stale", "{rep}");
+    assert!(stale["detail"]
+        .as_str()
+        .unwrap()
+        .contains("end_time None in the index"));
+    assert!(stale["fix"].as_str().unwrap().ends_with("reindex -y"));
+    apply_fixes(&py, &rep);
+    let out = doctor(&repo, false);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+}
+
+#[test]
+fn a_live_writer_is_told_from_a_dead_one() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("live");
+    std::fs::create_dir(&repo).unwrap();
+    common::run_py(&aim_bin(&py), &["init"], &repo);
+    let script = "import sys\nfrom aim import Run\nr = Run(repo='.', system_tracking_interval=None, log_system_params=False, capture_terminal_logs=False)\nr.track(1.0, name='loss')\nprint(r.hash, flush=True)\nsys.stdin.read()\n";
+    let mut child = Command::new(&py)
+        .args(["-c", script])
+        .current_dir(&repo)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let hash = line.trim().to_owned();
+    let before = common::tree_state(&repo);
+    let rep = report(&repo);
+    assert_eq!(
+        before,
+        common::tree_state(&repo),
+        "doctor wrote into a live repository"
+    );
+    let running = rep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "running-run")
+        .unwrap_or_else(|| panic!("{rep}"));
+    assert_eq!(running["severity"], "note");
+    assert_eq!(running["runs"][0], hash.as_str());
+    assert!(
+        running["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("pid {}", child.id())),
+        "{running}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let rep = report(&repo);
+    let dead = rep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "unfinished-run")
+        .unwrap_or_else(|| panic!("{rep}"));
+    assert_eq!(dead["runs"][0], hash.as_str());
+    assert!(dead["fix"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("close -y {hash}")));
+}
