@@ -3,6 +3,7 @@
 mod files;
 pub mod ls;
 pub mod merge;
+mod plot;
 pub mod properties;
 pub mod report;
 
