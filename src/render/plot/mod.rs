@@ -361,7 +361,12 @@ pub fn layout(data: &FigureData, tf: &Typeface) -> Scene {
     };
     let sub_parts = [
         format!("points: mean over a group's runs ({})", data.value_note),
-        "whiskers: 95% confidence interval of the mean (Student t)".to_owned(),
+        if runs.iter().any(|&n| n < 2) {
+            "whiskers: 95% confidence interval of the mean (Student t; none for one run)"
+        } else {
+            "whiskers: 95% confidence interval of the mean (Student t)"
+        }
+        .to_owned(),
         n_text,
     ];
     for line in wrap(tf, &sub_parts, "; ", SUBTITLE, inner) {
@@ -496,7 +501,7 @@ pub fn layout(data: &FigureData, tf: &Typeface) -> Scene {
         -90.0
     };
     let label_band = if angle == 0.0 {
-        TICK + 16.0
+        TICK + 26.0
     } else if angle == -45.0 {
         label_w * std::f32::consts::FRAC_1_SQRT_2 + TICK * 0.8 + 16.0
     } else {
@@ -518,11 +523,18 @@ pub fn layout(data: &FigureData, tf: &Typeface) -> Scene {
                 let x0 = cell_x + ylabel_band + tick_band + left_extra;
                 let x1 = cell_x + cell - 20.0;
                 // title, metric name, frame
+                // a long context name shrinks to its panel's width, down to the tick size
+                let w = tf.width(ctx, PANEL_TITLE);
+                let title_size = if w > cell - 20.0 {
+                    (PANEL_TITLE * (cell - 20.0) / w).max(TICK)
+                } else {
+                    PANEL_TITLE
+                };
                 p.text(
                     (x0 + x1) / 2.0,
                     top + PANEL_TITLE,
                     ctx,
-                    PANEL_TITLE,
+                    title_size,
                     Anchor::Middle,
                     0.0,
                     Role::Context,

@@ -327,7 +327,7 @@ pub fn encode_png(width: usize, height: usize, rgb: &[u8], pixels_per_metre: u32
     chunk(
         &mut out,
         b"IDAT",
-        &miniz_oxide::deflate::compress_to_vec_zlib(&raw, 9),
+        &miniz_oxide::deflate::compress_to_vec_zlib(&raw, 6),
     );
     chunk(&mut out, b"IEND", &[]);
     out
@@ -390,6 +390,6 @@ mod tests {
         let w = tf.width("Hello", 30.0);
         assert!(ink
             .iter()
-            .all(|&(x, y)| x >= 10 && (x as f32) <= 10.0 + w + 1.0 && y <= 41 && y >= 10));
+            .all(|&(x, y)| x >= 10 && (x as f32) <= 10.0 + w + 1.0 && (10..=41).contains(&y)));
     }
 }
