@@ -2,8 +2,8 @@
 //! `report --plot FILE`: the figure of a campaign's summary, on repositories written by real
 //! Aim (examples/campaign, testdata/repos/campaign). The PNG is decoded (by hand here, and by
 //! Pillow — a requirement of Aim itself — from the real-Aim venv when there) and checked for
-//! size, resolution and ink; the
-//! SVG is parsed and its points and whiskers read back against `report --format json`.
+//! size, resolution and ink; the SVG is parsed and its points and whiskers read back against
+//! `report --format json`.
 
 mod common;
 
