@@ -141,6 +141,9 @@ pub struct ReportArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// Also draw the summary (mean and 95% CI of each group, one panel per context) as FILE, a .svg or .png; with several campaigns, one FILE_<campaign_id> each.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }
 
 #[cfg(test)]

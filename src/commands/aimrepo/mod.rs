@@ -4,6 +4,7 @@ pub mod doctor;
 mod files;
 pub mod ls;
 pub mod merge;
+mod plot;
 pub mod properties;
 pub mod report;
 

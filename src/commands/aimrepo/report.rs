@@ -349,6 +349,11 @@ pub fn console_table(c: &Campaign, metrics: &[String], precision: i32) -> String
 
 /// Runs the command.
 pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
+    let plot = args
+        .plot
+        .as_deref()
+        .map(super::plot::Request::new)
+        .transpose()?;
     let mut loaded = super::load(&args.repo)?;
     let mut status = loaded.status;
     // what exists
@@ -484,6 +489,22 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         let saved = files::write_campaign(&folder, c, members, &metrics, &contexts)
             .with_context(|| format!("writing the report files of campaign `{id_text}`"))?;
         for path in saved {
+            if table {
+                writeln!(out, "saving: {}", path.display())?;
+            } else {
+                printer::note(format!("saving: {}", path.display()));
+            }
+        }
+    }
+    if let Some(plot) = &plot {
+        let root = loaded.repo.root();
+        for path in plot.write(
+            &campaigns_ref(&campaigns),
+            &metrics,
+            &contexts,
+            args.value,
+            root,
+        )? {
             if table {
                 writeln!(out, "saving: {}", path.display())?;
             } else {

@@ -1,0 +1,200 @@
+//! `report --plot FILE`: where the figure goes and in which format (from FILE's extension,
+//! checked before anything is read), one figure per campaign (`FILE` itself for one
+//! campaign, `<stem>_<campaign_id>.<ext>` each when the report covers several), never inside
+//! the repository's `.aim`, written whole or not at all (temporary sibling + rename).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+
+use super::files::write_atomic;
+use super::report::Campaign;
+use crate::cli::ValueKind;
+use crate::pyfmt::PyVal;
+use crate::render::plot::{self, font::Typeface, FigureData, GroupPoint};
+
+/// The image formats, from the file name's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.svg`
+    Svg,
+    /// `.png`
+    Png,
+}
+
+/// A validated `--plot` request.
+pub struct Request {
+    path: PathBuf,
+    format: Format,
+}
+
+impl Request {
+    /// Checks FILE's extension (case-insensitive) and that it names a file.
+    pub fn new(path: &Path) -> anyhow::Result<Self> {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let format = match ext.as_deref() {
+            Some("svg") => Format::Svg,
+            Some("png") => Format::Png,
+            Some(other) => bail!(
+                "--plot `{}`: unknown image format `.{other}`; the file name must end in .svg or .png",
+                path.display()
+            ),
+            None => bail!(
+                "--plot `{}`: no image format; the file name must end in .svg or .png",
+                path.display()
+            ),
+        };
+        if path.is_dir() {
+            bail!(
+                "--plot `{}` is a folder; name a .svg or .png file",
+                path.display()
+            );
+        }
+        Ok(Request {
+            path: path.to_path_buf(),
+            format,
+        })
+    }
+
+    /// The file of one campaign: FILE itself, or `<stem>_<id>.<ext>` when there are several.
+    fn target(&self, id: &str, several: bool) -> PathBuf {
+        if !several {
+            return self.path.clone();
+        }
+        let stem = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ext = self
+            .path
+            .extension()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name: String = format!("{stem}_{id}")
+            .chars()
+            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+            .collect();
+        self.path.with_file_name(format!("{name}.{ext}"))
+    }
+
+    /// Draws and writes one figure per campaign; returns the paths written.
+    pub fn write(
+        &self,
+        campaigns: &[&Campaign],
+        metrics: &[String],
+        contexts: &[String],
+        value: ValueKind,
+        repo_root: &Path,
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        let tf = Typeface::load()?;
+        let several = campaigns.len() > 1;
+        let mut saved = Vec::new();
+        for c in campaigns {
+            let id = c.id.as_ref().map(PyVal::str_form).unwrap_or("None".into());
+            let path = self.target(&id, several);
+            refuse_inside_repo(&path, repo_root)?;
+            let scene = plot::layout(&figure_data(c, &id, metrics, contexts, value), &tf);
+            let bytes = match self.format {
+                Format::Svg => plot::svg::render(&scene).into_bytes(),
+                Format::Png => plot::raster::render_png(&scene, &tf),
+            };
+            write_atomic(&path, |f| {
+                use std::io::Write;
+                f.write_all(&bytes)?;
+                Ok(())
+            })
+            .with_context(|| format!("writing the plot `{}`", path.display()))?;
+            saved.push(path);
+        }
+        Ok(saved)
+    }
+}
+
+/// A figure may go next to `.aim` (as `campaign_summary/` does), never into it.
+fn refuse_inside_repo(path: &Path, repo_root: &Path) -> anyhow::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let parent = parent
+        .canonicalize()
+        .with_context(|| format!("--plot `{}`: its folder does not exist", path.display()))?;
+    let aim = repo_root
+        .join(".aim")
+        .canonicalize()
+        .unwrap_or_else(|_| repo_root.join(".aim"));
+    if parent.starts_with(&aim) {
+        bail!(
+            "--plot `{}` is inside the repository's `.aim` folder, which tcbench never writes to; choose another place",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn figure_data(
+    c: &Campaign,
+    id: &str,
+    metrics: &[String],
+    contexts: &[String],
+    value: ValueKind,
+) -> FigureData {
+    let value_note = match value {
+        ValueKind::Last => "a run's final value",
+        ValueKind::Max => "a run's maximum over training",
+        ValueKind::Min => "a run's minimum over training",
+    };
+    FigureData {
+        title: format!("campaign {id} ({} runs)", c.runs),
+        value_note: value_note.to_owned(),
+        metrics: metrics.to_vec(),
+        contexts: contexts.to_vec(),
+        groupby: c
+            .groupby
+            .iter()
+            .map(|g| g.strip_prefix("hparams.").unwrap_or(g).to_owned())
+            .collect(),
+        groups: c
+            .groups
+            .iter()
+            .map(|g| GroupPoint {
+                context: g.split.clone(),
+                keys: g.keys.iter().map(PyVal::str_form).collect(),
+                runs: g.runs,
+                values: g.metrics.iter().map(|s| (s.mean, s.ci95)).collect(),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_comes_from_the_extension() {
+        assert_eq!(
+            Request::new(Path::new("a.svg")).unwrap().format,
+            Format::Svg
+        );
+        assert_eq!(
+            Request::new(Path::new("a.PNG")).unwrap().format,
+            Format::Png
+        );
+        let e = Request::new(Path::new("a.jpg")).err().unwrap().to_string();
+        assert!(e.contains(".jpg") && e.contains(".svg or .png"), "{e}");
+        let e = Request::new(Path::new("figure")).err().unwrap().to_string();
+        assert!(e.contains(".svg or .png"), "{e}");
+    }
+
+    #[test]
+    fn several_campaigns_get_a_suffix() {
+        let r = Request::new(Path::new("out/fig.png")).unwrap();
+        assert_eq!(r.target("123", false), PathBuf::from("out/fig.png"));
+        assert_eq!(r.target("123", true), PathBuf::from("out/fig_123.png"));
+        assert_eq!(r.target("a/b", true), PathBuf::from("out/fig_a_b.png"));
+    }
+}
