@@ -20,8 +20,8 @@
 //! other name is a param path (`hparams.flowpic_dim`, `hparams["名前"]`).
 //!
 //! Semantics: a missing param is None (`== None` is true, every other comparison false);
-//! comparing values of different types is false (`!=` true), never an error; ints and floats
-//! compare by value; bools are not numbers; `<`… order numbers and strings only; `x in L` is
+//! comparing values of different types is false (`!=` true), never an error; ints, floats
+//! and bools compare by value as in Python (`True == 1`); `<`… order numbers and strings only; `x in L` is
 //! membership in a list, or a substring test on strings; `!=` and `not in` are the negation
 //! of `==` and `in`; a bare operand is tested for truth as Python does (None, false, 0, "",
 //! [] are false).
@@ -660,14 +660,8 @@ fn lookup<'a>(attrs: &'a Node, path: &[Seg]) -> Option<&'a Node> {
     let mut node = attrs;
     for seg in path {
         node = match (node, seg) {
-            (Node::List(items), Seg::Int(i)) => {
-                let idx = if *i < 0 {
-                    i64::try_from(items.len()).ok()? + i
-                } else {
-                    *i
-                };
-                items.get(usize::try_from(idx).ok()?)?
-            }
+            // no negative indices: Aim's queries have none (a missing item)
+            (Node::List(items), Seg::Int(i)) => items.get(usize::try_from(*i).ok()?)?,
             (n, seg) => n.entries().iter().find(|(k, _)| k == seg).map(|(_, v)| v)?,
         };
     }
@@ -766,8 +760,17 @@ fn cmp_int_float(i: i64, f: f64) -> Option<std::cmp::Ordering> {
     }))
 }
 
+/// A bool as the number Python takes it for (True == 1).
+fn as_number(v: &Val) -> &Val {
+    match v {
+        Val::Bool(false) => &Val::Int(0),
+        Val::Bool(true) => &Val::Int(1),
+        other => other,
+    }
+}
+
 fn order(a: &Val, b: &Val) -> Option<std::cmp::Ordering> {
-    match (a, b) {
+    match (as_number(a), as_number(b)) {
         (Val::Int(x), Val::Int(y)) => Some(x.cmp(y)),
         (Val::Float(x), Val::Float(y)) => x.partial_cmp(y),
         (Val::Int(x), Val::Float(y)) => cmp_int_float(*x, *y),
@@ -780,7 +783,6 @@ fn order(a: &Val, b: &Val) -> Option<std::cmp::Ordering> {
 fn equal(a: &Val, b: &Val) -> bool {
     match (a, b) {
         (Val::None, Val::None) => true,
-        (Val::Bool(x), Val::Bool(y)) => x == y,
         (Val::List(x), Val::List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q))
         }
@@ -875,7 +877,9 @@ mod tests {
             "hparams.drop == True and not archived",
             "hparams.none == None and hparams.missing == None",
             "hparams.missing != 3",
-            "hparams.l == [1, 2] and 2 in hparams.l and hparams.l[-1] == 2",
+            "hparams.l == [1, 2] and 2 in hparams.l and hparams.l[1] == 2",
+            "hparams.l[-1] == None and hparams.l[2] == None",
+            "hparams.drop == 1 and hparams.drop > 0.5 and False < hparams.drop",
             "\"t1\" in tags and 't2' not in run.tags",
             "not (hparams.dim == 64 or hparams.dim == 1500)",
             "hash == 'abc' and name == \"Run: abc\" and experiment == 'exp'",
@@ -892,7 +896,7 @@ mod tests {
             "hparams.dim > 'a'",
             "hparams.missing > 0",
             "hparams.missing == 0",
-            "hparams.drop == 1",
+            "hparams.drop == 'True'",
             "hparams.aug < 3",
             "hparams.dim in 32",
             "archived",

@@ -402,7 +402,10 @@ fn load(
             Some(o) => o.contains(h),
             None => true,
         })
-        .filter(|h| select.map_or(true, |f| f(h)))
+        .filter(|h| match select {
+            Some(f) => f(h),
+            None => true,
+        })
         .collect();
     let meta_set: BTreeSet<&str> = metas.iter().map(String::as_str).collect();
     let listed = par_map(&hashes, |h| -> Result<_, FsError> {
@@ -542,6 +545,9 @@ fn canonical_or_self(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// Which runs [`plan_selected`] takes: `select(i, hash)`, `i` the index of the source.
+pub type Select<'a> = &'a dyn Fn(usize, &str) -> bool;
+
 /// Works out a merge of `sources` into `dst`, reading only: nothing is written anywhere.
 pub fn plan(sources: &[PathBuf], dst: &Path, opts: Options) -> Result<Plan, MergeError> {
     plan_selected(sources, dst, opts, None)
@@ -555,7 +561,7 @@ pub fn plan_selected(
     sources: &[PathBuf],
     dst: &Path,
     opts: Options,
-    select: Option<&(dyn Fn(usize, &str) -> bool + Sync)>,
+    select: Option<Select<'_>>,
 ) -> Result<Plan, MergeError> {
     let mut warnings = Vec::new();
     let mut problems = Vec::new();
