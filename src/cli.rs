@@ -165,4 +165,25 @@ mod tests {
         assert_eq!(ls.format, LsFormat::Table);
         assert!(!ls.repo.archived);
     }
+
+    #[test]
+    fn aim_repo_repeats() {
+        let cli = Cli::try_parse_from([
+            "tcbench",
+            "aimrepo",
+            "properties",
+            "--aim-repo",
+            "a",
+            "--aim-repo",
+            "b",
+        ])
+        .unwrap();
+        let Command::Aimrepo(Aimrepo::Properties(p)) = cli.command else {
+            panic!("not properties")
+        };
+        assert_eq!(
+            p.repo.aim_repo,
+            vec![PathBuf::from("a"), PathBuf::from("b")]
+        );
+    }
 }

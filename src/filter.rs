@@ -21,10 +21,11 @@
 //!
 //! Semantics: a missing param is None (`== None` is true, every other comparison false);
 //! comparing values of different types is false (`!=` true), never an error; ints, floats
-//! and bools compare by value as in Python (`True == 1`); `<`… order numbers and strings only; `x in L` is
-//! membership in a list, or a substring test on strings; `!=` and `not in` are the negation
-//! of `==` and `in`; a bare operand is tested for truth as Python does (None, false, 0, "",
-//! [] are false).
+//! and bools compare by value as in Python (`True == 1`); `<`… order numbers and strings
+//! only; `x in L` is membership in a list, or a substring test on strings; `!=` and
+//! `not in` are the negation of `==` and `in`; a bare operand is tested for truth as Python
+//! does (None, false, 0, "", [], {} are false); list indices are not negative (as in Aim).
+//! The README documents it for users, with the differences from Aim's query.
 
 use aim_store::{Node, Run, Seg};
 
