@@ -774,6 +774,19 @@ fn merge_with_a_filter_copies_only_the_matching_runs() {
     let (got, _) = ls_hashes(&["--aim-repo", s(&dst), "--archived"], 0);
     assert_eq!(got, want);
 
+    // a refused merge is still one error line, filter or not
+    let out = common::tcbench(&[
+        "aimrepo",
+        "merge",
+        "--src",
+        s(&campaign),
+        "--dst",
+        s(&dst),
+        "--filter",
+        "hparams.seed == 42",
+    ]);
+    one_error_line(&out, "exists and is not empty");
+
     // a destination holding a differing copy of one run
     let (_t2, dst2) = common::fixture_copy("campaign");
     let h = hashes(&campaign).into_iter().next().unwrap();

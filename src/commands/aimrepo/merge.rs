@@ -127,11 +127,12 @@ fn progress_line(progress: &Progress, plan: &Plan, done: &AtomicBool) {
 
 /// The runs of each source that match `filter` (read with our reader; a run it cannot read
 /// cannot be matched: reported and left out). A source that does not open selects nothing:
-/// the plan reports it.
+/// the plan reports it. What to tell the user goes to `said` (true for a warning).
 fn select(
     sources: &[PathBuf],
     filter: &crate::filter::Filter,
     status: &mut Status,
+    said: &mut Vec<(bool, String)>,
 ) -> anyhow::Result<Vec<BTreeSet<String>>> {
     let mut out = Vec::new();
     for src in sources {
@@ -146,13 +147,16 @@ fn select(
             )
             .with_context(|| format!("reading `{}`", src.display()))?;
         for p in &scan.problems {
-            printer::warn(format!("{p} (not matched against --filter: left out)"));
+            said.push((
+                true,
+                format!("{p} (not matched against --filter: left out)"),
+            ));
             *status = Status::Partial;
         }
         for p in filter.params_in_no_run(&scan.runs) {
-            printer::warn(format!(
-                "--filter: no run of `{}` has a param `{p}`",
-                src.display()
+            said.push((
+                true,
+                format!("--filter: no run of `{}` has a param `{p}`", src.display()),
             ));
         }
         let picked: BTreeSet<String> = scan
@@ -161,12 +165,15 @@ fn select(
             .filter(|r| filter.matches(r))
             .map(|r| r.hash().to_owned())
             .collect();
-        printer::note(format!(
-            "--filter: {} of {} run{} of `{}` match",
-            picked.len(),
-            scan.runs.len(),
-            if scan.runs.len() == 1 { "" } else { "s" },
-            src.display()
+        said.push((
+            false,
+            format!(
+                "--filter: {} of {} run{} of `{}` match",
+                picked.len(),
+                scan.runs.len(),
+                if scan.runs.len() == 1 { "" } else { "s" },
+                src.display()
+            ),
         ));
         out.push(picked);
     }
@@ -182,8 +189,10 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Status> {
         skip_active: args.skip_active,
     };
     let mut status = Status::Success;
+    // what the filter found is said once the plan stands (a refused merge: one error line)
+    let mut said = Vec::new();
     let selection = match super::parse_filter(args.filter.as_deref())? {
-        Some(f) => Some(select(&args.src, &f, &mut status)?),
+        Some(f) => Some(select(&args.src, &f, &mut status, &mut said)?),
         None => None,
     };
     let plan = match &selection {
@@ -193,6 +202,13 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Status> {
         }
         None => merge::plan(&args.src, &args.dst, opts)?,
     };
+    for (warning, text) in said {
+        if warning {
+            printer::warn(text);
+        } else {
+            printer::note(text);
+        }
+    }
     for p in &plan.problems {
         printer::warn(p);
         status = Status::Partial;
