@@ -40,12 +40,15 @@ pub enum Aimrepo {
 /// Options shared by the commands that read a repository.
 #[derive(Debug, Args)]
 pub struct RepoArgs {
-    /// AIM repository location: the folder holding `.aim`, or the `.aim` folder itself.
+    /// AIM repository location: the folder holding `.aim`, the `.aim` folder itself, or a folder whose subfolders are repositories; repeat to read several repositories as one.
     #[arg(long = "aim-repo", value_name = "PATH", default_value = "./aim-repo")]
-    pub aim_repo: PathBuf,
+    pub aim_repo: Vec<PathBuf>,
     /// Include archived runs (hidden by default, as Aim and the original do).
     #[arg(long)]
     pub archived: bool,
+    /// Only runs matching EXPR, e.g. 'hparams.flowpic_dim == 32 and not archived' (see the README; naming `archived` in EXPR lifts the default hiding of archived runs).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 /// Output format of `ls`.
@@ -162,8 +165,30 @@ mod tests {
         let Command::Aimrepo(Aimrepo::Ls(ls)) = cli.command else {
             panic!("not ls")
         };
-        assert_eq!(ls.repo.aim_repo, PathBuf::from("./aim-repo"));
+        assert_eq!(ls.repo.aim_repo, vec![PathBuf::from("./aim-repo")]);
+        assert_eq!(ls.repo.filter, None);
         assert_eq!(ls.format, LsFormat::Table);
         assert!(!ls.repo.archived);
+    }
+
+    #[test]
+    fn aim_repo_repeats() {
+        let cli = Cli::try_parse_from([
+            "tcbench",
+            "aimrepo",
+            "properties",
+            "--aim-repo",
+            "a",
+            "--aim-repo",
+            "b",
+        ])
+        .unwrap();
+        let Command::Aimrepo(Aimrepo::Properties(p)) = cli.command else {
+            panic!("not properties")
+        };
+        assert_eq!(
+            p.repo.aim_repo,
+            vec![PathBuf::from("a"), PathBuf::from("b")]
+        );
     }
 }

@@ -4,6 +4,7 @@
 mod aggregate;
 mod cli;
 mod commands;
+mod filter;
 mod frame;
 mod printer;
 mod pyfmt;

@@ -166,40 +166,6 @@ fn chunks_copied_byte_for_byte(src: &Path, dst: &Path, h: &str) {
 
 // ------------------------------------------------------------------ real Aim helpers
 
-/// A small campaign (12 runs: 2 seeds × 2 dims × 3 augmentations) written by real Aim,
-/// optionally only part `part` of it (`--part k/n`: exactly the values of the full
-/// campaign's runs).
-fn gen_campaign(py: &Path, dir: &Path, name: &str, part: &str, extra: &[&str]) -> PathBuf {
-    let gen = common::root().join("testdata/gen_campaign.py");
-    let mut args = vec![
-        s(&gen),
-        "--repo",
-        name,
-        "--quiet",
-        "--part",
-        part,
-        "--seeds",
-        "42,666",
-        "--dims",
-        "32,64",
-        "--splits",
-        "1",
-        "--augs",
-        "noaug,rotate,changertt",
-        "--epochs",
-        "4",
-        "--no-system-metrics",
-        "--no-logs",
-        "--no-system-params",
-        "--artifacts",
-        "minimal",
-        "--no-manifest",
-    ];
-    args.extend(extra);
-    common::run_py(py, &args, dir);
-    dir.join(name)
-}
-
 /// What the Aim SDK (`py`) reads from `repo`, opened as it is (its index kept, if any), by hash.
 fn sdk_runs(py: &Path, repo: &Path, as_is: bool) -> BTreeMap<String, J> {
     let script = common::root().join("testdata/interop/sdk_read.py");
@@ -280,9 +246,9 @@ fn merged_halves_read_like_the_sources_in_aim_3_29_and_3_17_and_report_like_the_
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     // one half indexed by `aim storage reindex`, one raw: the merge must not care
-    let a = gen_campaign(&py, t, "half1", "1/2", &[]);
-    let b = gen_campaign(&py, t, "half2", "2/2", &["--no-reindex"]);
-    let whole = gen_campaign(&py, t, "whole", "1/1", &["--no-reindex"]);
+    let a = common::gen_campaign(&py, t, "half1", "1/2", &[]);
+    let b = common::gen_campaign(&py, t, "half2", "2/2", &["--no-reindex"]);
+    let whole = common::gen_campaign(&py, t, "whole", "1/1", &["--no-reindex"]);
     assert_eq!(hashes(&a).len(), 6);
     assert_eq!(hashes(&b).len(), 6);
     let dst = t.join("merged");

@@ -142,3 +142,38 @@ pub fn run_py(py: &Path, args: &[&str], cwd: &Path) -> Output {
     );
     out
 }
+
+/// A small campaign (12 runs: 2 seeds × 2 dims × 3 augmentations) written by real Aim,
+/// optionally only part `part` of it (`--part k/n`: exactly the values of the full
+/// campaign's runs).
+/// (tests/merge.rs, tests/filter.rs)
+pub fn gen_campaign(py: &Path, dir: &Path, name: &str, part: &str, extra: &[&str]) -> PathBuf {
+    let gen = root().join("testdata/gen_campaign.py");
+    let mut args = vec![
+        gen.to_str().unwrap(),
+        "--repo",
+        name,
+        "--quiet",
+        "--part",
+        part,
+        "--seeds",
+        "42,666",
+        "--dims",
+        "32,64",
+        "--splits",
+        "1",
+        "--augs",
+        "noaug,rotate,changertt",
+        "--epochs",
+        "4",
+        "--no-system-metrics",
+        "--no-logs",
+        "--no-system-params",
+        "--artifacts",
+        "minimal",
+        "--no-manifest",
+    ];
+    args.extend(extra);
+    run_py(py, &args, dir);
+    dir.join(name)
+}

@@ -2,12 +2,14 @@
 //! byte, without ever overwriting or partially writing the destination (the work itself is
 //! `aim_store::merge`; this file is the command line, the progress line and the summary).
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aim_store::merge::{self, Destination, Options, Plan, Progress};
+use anyhow::Context;
 
 use crate::commands::Status;
 use crate::printer;
@@ -34,6 +36,9 @@ pub struct MergeArgs {
     /// Print what would be copied, write nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
+    /// Only copy the runs matching EXPR (same language as ls/properties/report; archived runs are copied unless EXPR leaves them out, e.g. with `not archived`).
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 /// Sizes as `du -h` would print them, in binary units.
@@ -120,6 +125,61 @@ fn progress_line(progress: &Progress, plan: &Plan, done: &AtomicBool) {
     let _ = err.flush();
 }
 
+/// The runs of each source that match `filter` (read with our reader; a run it cannot read
+/// cannot be matched: reported and left out). A source that does not open selects nothing:
+/// the plan reports it. What to tell the user goes to `said` (true for a warning).
+fn select(
+    sources: &[PathBuf],
+    filter: &crate::filter::Filter,
+    status: &mut Status,
+    said: &mut Vec<(bool, String)>,
+) -> anyhow::Result<Vec<BTreeSet<String>>> {
+    let mut out = Vec::new();
+    for src in sources {
+        let Ok(repo) = aim_store::Repo::open(src) else {
+            out.push(BTreeSet::new());
+            continue;
+        };
+        let scan = repo
+            .scan_pruned(
+                aim_store::Detail::Full,
+                aim_store::RunMeta::keep_user_metrics_and_params,
+            )
+            .with_context(|| format!("reading `{}`", src.display()))?;
+        for p in &scan.problems {
+            said.push((
+                true,
+                format!("{p} (not matched against --filter: left out)"),
+            ));
+            *status = Status::Partial;
+        }
+        for p in filter.params_in_no_run(&scan.runs) {
+            said.push((
+                true,
+                format!("--filter: no run of `{}` has a param `{p}`", src.display()),
+            ));
+        }
+        let picked: BTreeSet<String> = scan
+            .runs
+            .iter()
+            .filter(|r| filter.matches(r))
+            .map(|r| r.hash().to_owned())
+            .collect();
+        said.push((
+            false,
+            format!(
+                "--filter: {} of {} run{} of `{}` match",
+                picked.len(),
+                scan.runs.len(),
+                if scan.runs.len() == 1 { "" } else { "s" },
+                src.display()
+            ),
+        ));
+        out.push(picked);
+    }
+    Ok(out)
+}
+
 /// Runs the command.
 pub fn run(args: &MergeArgs) -> anyhow::Result<Status> {
     let start = Instant::now();
@@ -128,8 +188,27 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Status> {
         skip_duplicates: args.skip_duplicates,
         skip_active: args.skip_active,
     };
-    let plan = merge::plan(&args.src, &args.dst, opts)?;
     let mut status = Status::Success;
+    // what the filter found is said once the plan stands (a refused merge: one error line)
+    let mut said = Vec::new();
+    let selection = match super::parse_filter(args.filter.as_deref())? {
+        Some(f) => Some(select(&args.src, &f, &mut status, &mut said)?),
+        None => None,
+    };
+    let plan = match &selection {
+        Some(sel) => {
+            let pick = |i: usize, h: &str| sel.get(i).is_some_and(|s| s.contains(h));
+            merge::plan_selected(&args.src, &args.dst, opts, Some(&pick))?
+        }
+        None => merge::plan(&args.src, &args.dst, opts)?,
+    };
+    for (warning, text) in said {
+        if warning {
+            printer::warn(text);
+        } else {
+            printer::note(text);
+        }
+    }
     for p in &plan.problems {
         printer::warn(p);
         status = Status::Partial;

@@ -87,7 +87,7 @@ impl Request {
         metrics: &[String],
         contexts: &[String],
         value: ValueKind,
-        repo_root: &Path,
+        repo_roots: &[&Path],
     ) -> anyhow::Result<Vec<PathBuf>> {
         let tf = Typeface::load()?;
         let several = campaigns.len() > 1;
@@ -95,7 +95,9 @@ impl Request {
         for c in campaigns {
             let id = c.id.as_ref().map(PyVal::str_form).unwrap_or("None".into());
             let path = self.target(&id, several);
-            refuse_inside_repo(&path, repo_root)?;
+            for root in repo_roots {
+                refuse_inside_repo(&path, root)?;
+            }
             let scene = plot::layout(&figure_data(c, &id, metrics, contexts, value), &tf);
             let bytes = match self.format {
                 Format::Svg => plot::svg::render(&scene).into_bytes(),

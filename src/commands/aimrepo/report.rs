@@ -105,13 +105,13 @@ fn metric_value(seqs: Option<&Seqs>, trace: &Trace, kind: ValueKind) -> Option<f
 
 /// Reads the chosen metrics of every run in every context (seqs chunks in parallel).
 fn read_values<'a>(
-    repo: &aim_store::Repo,
-    runs: &'a [Run],
+    loaded: &'a super::Loaded,
     metrics: &[String],
     contexts: &[String],
     kind: ValueKind,
 ) -> (Vec<RunRow<'a>>, Vec<String>) {
-    let results = par_map(runs, |run| {
+    let results = par_map(&loaded.runs, |run| {
+        let repo = loaded.repo_of(run);
         let wanted: Vec<Vec<Option<&Trace>>> = contexts
             .iter()
             .map(|ctx| {
@@ -354,6 +354,14 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         .as_deref()
         .map(super::plot::Request::new)
         .transpose()?;
+    // with several repositories there is no natural place for the report files
+    let out_root: PathBuf = match (&args.output_folder, args.repo.aim_repo.as_slice()) {
+        (Some(p), _) => p.clone(),
+        (None, [one]) => one.clone(),
+        (None, _) => bail!(
+            "several --aim-repo given: choose where the report files (`campaign_summary/`) go with --output-folder"
+        ),
+    };
     let mut loaded = super::load(&args.repo)?;
     let mut status = loaded.status;
     // what exists
@@ -394,7 +402,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
     }
     // runs in query_runs order (newest first), as the original's data frame
     super::sort_newest_first(&mut loaded.runs);
-    let (rows, problems) = read_values(&loaded.repo, &loaded.runs, &metrics, &contexts, args.value);
+    let (rows, problems) = read_values(&loaded, &metrics, &contexts, args.value);
     for p in problems {
         printer::warn(p);
         status = Status::Partial;
@@ -465,10 +473,6 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
             members,
         ));
     }
-    let out_root: PathBuf = args
-        .output_folder
-        .clone()
-        .unwrap_or_else(|| args.repo.aim_repo.clone());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let table = args.format == ReportFormat::Table;
@@ -497,13 +501,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         }
     }
     if let Some(plot) = &plot {
-        let root = loaded.repo.root();
+        let roots: Vec<&std::path::Path> = loaded.sources.iter().map(|s| s.repo.root()).collect();
         for path in plot.write(
             &campaigns_ref(&campaigns),
             &metrics,
             &contexts,
             args.value,
-            root,
+            &roots,
         )? {
             if table {
                 writeln!(out, "saving: {}", path.display())?;

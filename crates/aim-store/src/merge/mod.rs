@@ -370,11 +370,13 @@ fn has_writer_marks(aim_dir: &Path, h: &str) -> bool {
 }
 
 /// Loads what a merge needs of a repository: for `only` (or every run when None), the
-/// listing of its chunk folders and artifacts, and its SQLite rows.
+/// listing of its chunk folders and artifacts, and its SQLite rows. A source's runs are
+/// restricted to those `select` accepts, when given (the others are not looked at).
 fn load(
     shown: &Path,
     repo: Repo,
     only: Option<&BTreeSet<String>>,
+    select: Option<&dyn Fn(&str) -> bool>,
 ) -> Result<(Loaded, Vec<String>), MergeError> {
     let role = if only.is_some() {
         "destination"
@@ -398,6 +400,10 @@ fn load(
         .into_iter()
         .filter(|h| match only {
             Some(o) => o.contains(h),
+            None => true,
+        })
+        .filter(|h| match select {
+            Some(f) => f(h),
             None => true,
         })
         .collect();
@@ -449,7 +455,11 @@ fn load(
                 ));
             }
         }
-        let mut ghosts: Vec<&String> = rows.keys().collect();
+        // rows without chunk (the rows of runs not selected have one: not reported)
+        let mut ghosts: Vec<&String> = rows
+            .keys()
+            .filter(|h| select.is_none() && !meta_set.contains(h.as_str()))
+            .collect();
         ghosts.sort();
         for h in ghosts {
             problems.push(format!(
@@ -535,14 +545,31 @@ fn canonical_or_self(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
+/// Which runs [`plan_selected`] takes: `select(i, hash)`, `i` the index of the source.
+pub type Select<'a> = &'a dyn Fn(usize, &str) -> bool;
+
 /// Works out a merge of `sources` into `dst`, reading only: nothing is written anywhere.
 pub fn plan(sources: &[PathBuf], dst: &Path, opts: Options) -> Result<Plan, MergeError> {
+    plan_selected(sources, dst, opts, None)
+}
+
+/// [`plan`] of only the runs `select(i, hash)` accepts, `i` being the index of the source in
+/// `sources`: the others are neither copied nor compared (a run left out is no duplicate
+/// or conflict), and a source's rows without chunk are not reported (the caller, which
+/// selected, read them).
+pub fn plan_selected(
+    sources: &[PathBuf],
+    dst: &Path,
+    opts: Options,
+    select: Option<Select<'_>>,
+) -> Result<Plan, MergeError> {
     let mut warnings = Vec::new();
     let mut problems = Vec::new();
     // sources
     let mut repos: Vec<(PathBuf, Repo)> = Vec::new();
+    let mut given: Vec<usize> = Vec::new();
     let mut seen: HashMap<PathBuf, PathBuf> = HashMap::new();
-    for src in sources {
+    for (gi, src) in sources.iter().enumerate() {
         let repo = Repo::open(src).map_err(|e| repo_err("source", e))?;
         let key = canonical_or_self(repo.aim_dir());
         if let Some(first) = seen.get(&key) {
@@ -555,6 +582,7 @@ pub fn plan(sources: &[PathBuf], dst: &Path, opts: Options) -> Result<Plan, Merg
         }
         seen.insert(key, src.clone());
         repos.push((src.clone(), repo));
+        given.push(gi);
     }
     // destination
     let dst_canon = match std::fs::canonicalize(dst) {
@@ -633,8 +661,10 @@ pub fn plan(sources: &[PathBuf], dst: &Path, opts: Options) -> Result<Plan, Merg
     let version = version.map(|(_, v)| v).unwrap_or_else(|| "1.3\n".into());
     // read the sources
     let mut loaded = Vec::new();
-    for (shown, repo) in repos {
-        let (l, p) = load(&shown, repo, None)?;
+    for ((shown, repo), gi) in repos.into_iter().zip(given) {
+        let this = select.map(|f| move |h: &str| f(gi, h));
+        let this: Option<&dyn Fn(&str) -> bool> = this.as_ref().map(|f| f as _);
+        let (l, p) = load(&shown, repo, None, this)?;
         problems.extend(p);
         loaded.push(l);
     }
@@ -648,7 +678,7 @@ pub fn plan(sources: &[PathBuf], dst: &Path, opts: Options) -> Result<Plan, Merg
             .map_err(|e| repo_err("destination", e))?
             .into_iter()
             .collect();
-        let (l, _) = load(dst, repo, Some(&wanted))?;
+        let (l, _) = load(dst, repo, Some(&wanted), None)?;
         for h in &all_dst {
             kept.insert(h.clone(), Kept::default());
         }
