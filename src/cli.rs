@@ -33,6 +33,8 @@ pub enum Aimrepo {
     Report(ReportArgs),
     /// Coalesce different AIM repos into a single new repo.
     Merge(crate::commands::aimrepo::merge::MergeArgs),
+    /// Write runs and metrics as a tidy Parquet dataset (runs.parquet, metrics.parquet).
+    Export(crate::commands::aimrepo::export::ExportArgs),
 }
 
 /// Options shared by the commands that read a repository.

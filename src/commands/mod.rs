@@ -34,5 +34,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Aimrepo(Aimrepo::Properties(args)) => aimrepo::properties::run(&args),
         Command::Aimrepo(Aimrepo::Report(args)) => aimrepo::report::run(&args),
         Command::Aimrepo(Aimrepo::Merge(args)) => aimrepo::merge::run(&args),
+        Command::Aimrepo(Aimrepo::Export(args)) => aimrepo::export::run(&args),
     }
 }

@@ -1,5 +1,6 @@
 //! `tcbench aimrepo`: the subcommands, one file each, and the loading they share.
 
+pub mod export;
 mod files;
 pub mod ls;
 pub mod merge;
@@ -32,9 +33,22 @@ pub fn load(args: &RepoArgs) -> anyhow::Result<Loaded> {
 
 /// [`load`], reading only `detail` of each run's metadata.
 pub fn load_with(args: &RepoArgs, detail: Detail) -> anyhow::Result<Loaded> {
+    load_pruned(
+        args,
+        detail,
+        aim_store::RunMeta::keep_user_metrics_and_params,
+    )
+}
+
+/// [`load_with`], applying `prune` to each run's metadata as soon as it is read.
+pub fn load_pruned(
+    args: &RepoArgs,
+    detail: Detail,
+    prune: impl Fn(&mut aim_store::RunMeta) + Sync,
+) -> anyhow::Result<Loaded> {
     let repo = Repo::open(&args.aim_repo)?;
     let scan = repo
-        .scan_pruned(detail, aim_store::RunMeta::keep_user_metrics_and_params)
+        .scan_pruned(detail, prune)
         .with_context(|| format!("reading `{}`", args.aim_repo.display()))?;
     let mut status = Status::Success;
     for p in &scan.problems {
