@@ -20,6 +20,10 @@ pub enum Command {
     /// Investigate AIM repository content.
     #[command(subcommand)]
     Aimrepo(Aimrepo),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(crate::commands::generate::CompletionsArgs),
+    /// Print the manual page, or write one page per command into --dir.
+    Man(crate::commands::generate::ManArgs),
 }
 
 /// `tcbench aimrepo …`

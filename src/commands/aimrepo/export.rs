@@ -34,6 +34,16 @@ use crate::pyfmt::json_float;
 /// Rows per Parquet row group, and per batch a trace is streamed in.
 pub const BATCH: usize = 65_536;
 
+/// [`BATCH`], or the test-only override `TCBENCH_EXPORT_BATCH` (the tests use a small batch
+/// to exercise several streaming passes and row groups on the fixtures).
+fn batch_size() -> usize {
+    std::env::var("TCBENCH_EXPORT_BATCH")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(BATCH)
+}
+
 /// The files an export writes; `--force` replaces a folder holding only these.
 const FILES: [&str; 2] = ["runs.parquet", "metrics.parquet"];
 
@@ -394,7 +404,7 @@ fn writer(path: &Path, schema: SchemaRef) -> anyhow::Result<ArrowWriter<std::fs:
         std::fs::File::create(path).with_context(|| format!("creating `{}`", path.display()))?;
     let props = WriterProperties::builder()
         .set_compression(parquet::basic::Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(BATCH))
+        .set_max_row_group_row_count(Some(batch_size()))
         .build();
     Ok(ArrowWriter::try_new(f, schema, Some(props))?)
 }
@@ -567,6 +577,7 @@ fn send_run(
     tx: &SyncSender<Msg>,
 ) -> bool {
     let hash = run.hash();
+    let batch = batch_size();
     let seqs_dir = repo.seqs_chunk(hash);
     let mut sent = 0usize;
     let mut buf: Vec<OutRow> = Vec::new();
@@ -580,9 +591,9 @@ fn send_run(
                 }
             } else {
                 let mut gone = false;
-                seqs.for_each_batch::<aim_store::RunError>(t.trace, BATCH, |rows| {
+                seqs.for_each_batch::<aim_store::RunError>(t.trace, batch, |rows| {
                     buf.extend(rows.into_iter().map(|r| out_row(run_idx, ti, r)));
-                    if buf.len() >= BATCH && !gone {
+                    if buf.len() >= batch && !gone {
                         sent += buf.len();
                         gone = tx.send(Msg::Rows(std::mem::take(&mut buf))).is_err();
                     }
@@ -698,6 +709,7 @@ fn write_metrics(
     plan: &Plan,
     final_only: bool,
 ) -> anyhow::Result<Stats> {
+    let batch = batch_size();
     let kinds: Vec<Kind> = plan
         .context_keys
         .iter()
@@ -748,7 +760,7 @@ fn write_metrics(
                 match msg {
                     Msg::Rows(rows) => {
                         buf.extend(rows);
-                        if buf.len() >= BATCH {
+                        if buf.len() >= batch {
                             stats.rows += buf.len();
                             w.write(&rows_batch(&schema, runs, plan, &kinds, &buf)?)?;
                             buf.clear();
