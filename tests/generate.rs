@@ -104,11 +104,20 @@ fn man_page_on_stdout_names_the_top_level_commands() {
     let o = common::tcbench(&["man"]);
     assert!(o.status.success());
     let page = common::stdout(&o);
-    assert!(page.starts_with(".ie") || page.contains(".TH tcbench 1"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH tcbench 1"),
+        "{page}"
+    );
     for n in subcommands(&[]) {
-        assert!(page.contains(&format!("tcbench\\-{n}(1)")), "lacks {n}:\n{page}");
+        assert!(
+            page.contains(&format!("tcbench\\-{n}(1)")),
+            "lacks {n}:\n{page}"
+        );
     }
-    assert!(!page.contains("tcbench\\-help(1)"), "names a page that --dir does not write");
+    assert!(
+        !page.contains("tcbench\\-help(1)"),
+        "names a page that --dir does not write"
+    );
 }
 
 #[test]
@@ -129,7 +138,12 @@ fn man_dir_has_one_page_per_command_with_its_options() {
     got.sort();
     assert_eq!(got, want);
     let export = std::fs::read_to_string(dir.join("tcbench-aimrepo-export.1")).unwrap();
-    for opt in ["\\-\\-output", "\\-\\-final\\-only", "\\-\\-aim\\-repo", "\\-\\-force"] {
+    for opt in [
+        "\\-\\-output",
+        "\\-\\-final\\-only",
+        "\\-\\-aim\\-repo",
+        "\\-\\-force",
+    ] {
         assert!(export.contains(opt), "export page lacks {opt}");
     }
 }
