@@ -196,10 +196,14 @@ run.close()
 
 #[test]
 fn the_repository_is_not_modified_and_no_temporary_folder_is_left() {
-    let repo = common::fixture("killed");
-    let before = common::tree_state(&repo);
-    let (tmp, dir) = export(&repo, &[], &[]);
-    assert_eq!(common::tree_state(&repo), before);
+    for name in common::fixture_names() {
+        let repo = common::fixture(&name);
+        let before = common::tree_state(&repo);
+        export(&repo, &["--archived"], &[]);
+        export(&repo, &["--final-only"], &[]);
+        assert_eq!(common::tree_state(&repo), before, "{name}");
+    }
+    let (tmp, dir) = export(&common::fixture("killed"), &[], &[]);
     let mut names: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -794,3 +794,116 @@ fn write_metrics(
     w.close()?;
     Ok(stats)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn dict(entries: Vec<(Seg, Node)>) -> Node {
+        Node::Dict(entries)
+    }
+
+    #[test]
+    fn column_kinds() {
+        let (i, f, b, s) = (
+            Node::Int(1),
+            Node::Float(0.5),
+            Node::Bool(true),
+            Node::Str("a".into()),
+        );
+        assert_eq!(Kind::of([Some(&i), None, Some(&Node::None)]), Kind::Int);
+        assert_eq!(Kind::of([Some(&i), Some(&f)]), Kind::Float);
+        assert_eq!(Kind::of([Some(&b), None]), Kind::Bool);
+        assert_eq!(Kind::of([Some(&s)]), Kind::Str);
+        // a bool is not a number (Python's json would say true, not 1)
+        assert_eq!(Kind::of([Some(&i), Some(&b)]), Kind::Json);
+        assert_eq!(Kind::of([Some(&s), Some(&i)]), Kind::Json);
+        assert_eq!(Kind::of([Some(&Node::List(vec![]))]), Kind::Json);
+        assert_eq!(Kind::of([None, None]), Kind::Str);
+    }
+
+    #[test]
+    fn json_text_is_pythons_json_dumps_sort_keys_without_ascii_escapes() {
+        // json.dumps({"b": [1, None, float("nan")], "a": "тест\n", 2: {}}, ...) fails in
+        // Python on mixed keys; all-str and all-int keys are what Aim holds
+        let n = dict(vec![
+            (
+                Seg::from("b"),
+                Node::List(vec![Node::Int(1), Node::None, Node::Float(f64::NAN)]),
+            ),
+            (Seg::from("a"), Node::Str("тест\n\"".into())),
+            (Seg::from("c"), dict(vec![])),
+        ]);
+        assert_eq!(
+            json_text(&sort_keys(&n)),
+            r#"{"a": "тест\n\"", "b": [1, null, NaN], "c": {}}"#
+        );
+        // int keys sort as ints, as Python sorts them
+        let n = dict(vec![
+            (Seg::Int(10), Node::Int(1)),
+            (Seg::Int(2), Node::Int(2)),
+            (Seg::Int(-3), Node::Int(3)),
+        ]);
+        assert_eq!(json_text(&sort_keys(&n)), r#"{"-3": 3, "2": 2, "10": 1}"#);
+    }
+
+    #[test]
+    fn params_flatten_to_leaves() {
+        let attrs = dict(vec![
+            (
+                Seg::from("hparams"),
+                dict(vec![
+                    (Seg::from("lr"), Node::Float(0.1)),
+                    (
+                        Seg::from("d"),
+                        dict(vec![(Seg::Int(1), Node::Str("one".into()))]),
+                    ),
+                    (Seg::from("empty"), dict(vec![])),
+                    (Seg::from("l"), Node::List(vec![Node::Int(1)])),
+                ]),
+            ),
+            (Seg::from("name"), Node::Str("collides".into())),
+        ]);
+        let mut out = Vec::new();
+        flatten(&attrs, "", &mut out);
+        let names: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "hparams.lr",
+                "hparams.d[1]",
+                "hparams.empty",
+                "hparams.l",
+                "name"
+            ]
+        );
+        let empty = dict(vec![]);
+        let mut none = Vec::new();
+        flatten(&empty, "", &mut none);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn output_checks() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        assert_eq!(check_output(&out, false).unwrap(), None);
+        std::fs::create_dir(&out).unwrap();
+        assert_eq!(check_output(&out, false).unwrap(), Some(out.clone()));
+        std::fs::write(out.join("runs.parquet"), "").unwrap();
+        let e = check_output(&out, false).unwrap_err().to_string();
+        assert!(
+            e.contains("exists and is not empty") && e.contains("--force"),
+            "{e}"
+        );
+        assert_eq!(check_output(&out, true).unwrap(), Some(out.clone()));
+        std::fs::write(out.join("mine.txt"), "").unwrap();
+        let e = check_output(&out, true).unwrap_err().to_string();
+        assert!(e.contains("`mine.txt`"), "{e}");
+        let file = tmp.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = check_output(&file, true).unwrap_err().to_string();
+        assert!(e.contains("is not a folder"), "{e}");
+    }
+}
