@@ -3,8 +3,9 @@
 //! flattened params) and `metrics.parquet` (one row per run × metric × context × step, or one
 //! per trace with `--final-only`).
 //!
-//! Memory does not grow with the size of the repository nor with the number of steps of a
-//! trace: runs are read on every core and their rows handed to one writer in hash order
+//! Memory does not grow with the number of steps: it holds every run's metadata (params,
+//! trace list), as the other commands do, but never more than a few batches of points:
+//! runs are read on every core and their rows handed to one writer in hash order
 //! through bounded channels, each trace is streamed in step order in batches
 //! ([`aim_store::Seqs::for_each_batch`]) and the writer flushes a Parquet row group every
 //! [`BATCH`] rows. The output folder is written whole or not at all: assembled in a hidden
@@ -600,6 +601,12 @@ fn send_run(
                     Ok(())
                 })?;
                 if gone {
+                    return Ok(false);
+                }
+            }
+            if buf.len() >= batch {
+                sent += buf.len();
+                if tx.send(Msg::Rows(std::mem::take(&mut buf))).is_err() {
                     return Ok(false);
                 }
             }
