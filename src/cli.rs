@@ -20,6 +20,10 @@ pub enum Command {
     /// Investigate AIM repository content.
     #[command(subcommand)]
     Aimrepo(Aimrepo),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(crate::commands::generate::CompletionsArgs),
+    /// Print the manual page, or write one page per command into --dir.
+    Man(crate::commands::generate::ManArgs),
 }
 
 /// `tcbench aimrepo …`
@@ -35,6 +39,8 @@ pub enum Aimrepo {
     Merge(crate::commands::aimrepo::merge::MergeArgs),
     /// Check a repository's health (read-only): damaged chunks, unfinished runs, stale locks, an index that hides runs; each problem with the Aim command that fixes it.
     Doctor(crate::commands::aimrepo::doctor::DoctorArgs),
+    /// Write runs and metrics as a tidy Parquet dataset (runs.parquet, metrics.parquet).
+    Export(crate::commands::aimrepo::export::ExportArgs),
 }
 
 /// Options shared by the commands that read a repository.

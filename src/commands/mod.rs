@@ -1,6 +1,7 @@
 //! One dispatch `match` from the parsed command line to the subcommands.
 
 pub mod aimrepo;
+pub mod generate;
 
 use std::process::ExitCode;
 
@@ -35,5 +36,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
         Command::Aimrepo(Aimrepo::Report(args)) => aimrepo::report::run(&args),
         Command::Aimrepo(Aimrepo::Merge(args)) => aimrepo::merge::run(&args),
         Command::Aimrepo(Aimrepo::Doctor(args)) => aimrepo::doctor::run(&args),
+        Command::Aimrepo(Aimrepo::Export(args)) => aimrepo::export::run(&args),
+        Command::Completions(args) => generate::completions(&args),
+        Command::Man(args) => generate::man(&args),
     }
 }

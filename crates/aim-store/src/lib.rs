@@ -21,7 +21,7 @@ mod writer;
 pub use error::{RepoError, RunError};
 pub use key::Seg;
 pub use repo::{par_map, Detail, Problem, Repo, Scan};
-pub use run::{Point, Run, RunMeta, Seqs, Trace};
+pub use run::{Point, Row, Run, RunMeta, Seqs, Trace};
 pub use sqlite::RunProps;
 pub use tree::Node;
 pub use value::Value;

@@ -286,6 +286,19 @@ pub struct Point {
     pub value: Value,
 }
 
+/// A tracked point with its epoch and time: one element of each column of a sequence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The real step.
+    pub step: i64,
+    /// The value (`val` column).
+    pub value: Value,
+    /// The epoch (`epoch` column): an int, or None when tracked without one.
+    pub epoch: Value,
+    /// The UNIX time of the `track()` call (`time` column), a float.
+    pub time: Value,
+}
+
 /// An open seqs chunk, for reading sequence values of one run.
 pub struct Seqs {
     db: Option<Db>,
@@ -392,6 +405,179 @@ impl Seqs {
         }
     }
 
+    /// The element key (bytes after the column prefix) and real step of one entry of a
+    /// trace's step-bearing column: `step` for v2 (keyed by `hash_auto(step)`, holding the
+    /// step), `val` for v1 (keyed by the step itself). `None` for the array marker.
+    fn step_entry(
+        trace: &Trace,
+        rest: &[u8],
+        value: &[u8],
+        path: &Path,
+    ) -> Result<Option<i64>, RunError> {
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        if trace.version >= 2 {
+            match value::decode(value).map_err(|e| decode_err(path, e))? {
+                Value::Int(s) => Ok(Some(s)),
+                _ => Ok(None),
+            }
+        } else {
+            match key::decode(rest)
+                .map_err(|e| decode_err(path, e))?
+                .as_slice()
+            {
+                [Seg::Int(s)] => Ok(Some(*s)),
+                _ => Ok(None),
+            }
+        }
+    }
+
+    fn step_column(trace: &Trace) -> &'static str {
+        if trace.version >= 2 {
+            "step"
+        } else {
+            "val"
+        }
+    }
+
+    /// Every point of a trace with its epoch and time, in step order, handed to `f` in
+    /// batches of at most `batch` rows. Memory stays bounded by `batch` whatever the number
+    /// of points: each pass scans the step column for the `batch` smallest steps not yet
+    /// handed out, then reads their `val`, `epoch` and `time` elements in one forward scan of
+    /// each column. A trace of up to `batch` points costs one scan of each column; longer
+    /// ones one more scan of the step column per batch. Steps without a `val` element are
+    /// left out (as the Aim SDK joins the columns).
+    pub fn for_each_batch<E: From<RunError>>(
+        &self,
+        trace: &Trace,
+        batch: usize,
+        mut f: impl FnMut(Vec<Row>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Some(db) = &self.db else { return Ok(()) };
+        let batch = batch.max(1);
+        let path = db.path().to_path_buf();
+        let step_prefix = self.column_prefix(trace, Self::step_column(trace));
+        let mut after: Option<(i64, Vec<u8>)> = None;
+        loop {
+            // the `batch` smallest (step, key) greater than `after`
+            let mut heap: std::collections::BinaryHeap<(i64, Vec<u8>)> =
+                std::collections::BinaryHeap::new();
+            let mut it = db.prefix_iter(&step_prefix);
+            while it.advance().map_err(RunError::from)? {
+                let rest = it.key().get(step_prefix.len()..).unwrap_or_default();
+                let Some(step) = Self::step_entry(trace, rest, it.value(), &path)? else {
+                    continue;
+                };
+                if let Some((s, k)) = &after {
+                    if (step, rest) <= (*s, k.as_slice()) {
+                        continue;
+                    }
+                }
+                if heap.len() >= batch {
+                    match heap.peek() {
+                        Some((s, k)) if (step, rest) < (*s, k.as_slice()) => {
+                            heap.pop();
+                        }
+                        _ => continue,
+                    }
+                }
+                heap.push((step, rest.to_vec()));
+            }
+            if heap.is_empty() {
+                return Ok(());
+            }
+            let full = heap.len() >= batch;
+            let mut chosen = heap.into_vec();
+            after = chosen.iter().max().cloned();
+            // read the other columns in key order
+            chosen.sort_by(|a, b| a.1.cmp(&b.1));
+            let mut cols: [Vec<Option<Value>>; 3] = [
+                vec![None; chosen.len()],
+                vec![None; chosen.len()],
+                vec![None; chosen.len()],
+            ];
+            for (col, out) in ["val", "epoch", "time"].iter().zip(cols.iter_mut()) {
+                let prefix = self.column_prefix(trace, col);
+                let mut it = db.prefix_iter(&prefix);
+                let mut i = 0;
+                while i < chosen.len() && it.advance().map_err(RunError::from)? {
+                    let rest = it.key().get(prefix.len()..).unwrap_or_default();
+                    while chosen.get(i).is_some_and(|(_, k)| k.as_slice() < rest) {
+                        i += 1;
+                    }
+                    if let (Some((_, k)), Some(slot)) = (chosen.get(i), out.get_mut(i)) {
+                        if k.as_slice() == rest {
+                            *slot =
+                                Some(value::decode(it.value()).map_err(|e| decode_err(&path, e))?);
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            let [vals, epochs, times] = cols;
+            let mut rows: Vec<Row> = chosen
+                .into_iter()
+                .zip(vals.into_iter().zip(epochs.into_iter().zip(times)))
+                .filter_map(|((step, _), (val, (epoch, time)))| {
+                    Some(Row {
+                        step,
+                        value: val?,
+                        epoch: epoch.unwrap_or(Value::None),
+                        time: time.unwrap_or(Value::None),
+                    })
+                })
+                .collect();
+            rows.sort_by_key(|r| r.step);
+            f(rows)?;
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The row at the highest step of a trace (its true final value, with epoch and time);
+    /// `None` for an empty trace. One scan of the step column, then three look-ups.
+    pub fn final_row(&self, trace: &Trace) -> Result<Option<Row>, RunError> {
+        let Some(db) = &self.db else { return Ok(None) };
+        let path = db.path().to_path_buf();
+        let step_prefix = self.column_prefix(trace, Self::step_column(trace));
+        let mut best: Option<(i64, Vec<u8>)> = None;
+        let mut it = db.prefix_iter(&step_prefix);
+        while it.advance()? {
+            let rest = it.key().get(step_prefix.len()..).unwrap_or_default();
+            let Some(step) = Self::step_entry(trace, rest, it.value(), &path)? else {
+                continue;
+            };
+            if best
+                .as_ref()
+                .is_none_or(|(s, k)| (step, rest) > (*s, k.as_slice()))
+            {
+                best = Some((step, rest.to_vec()));
+            }
+        }
+        let Some((step, elem)) = best else {
+            return Ok(None);
+        };
+        let get = |col: &str| -> Result<Option<Value>, RunError> {
+            let mut k = self.column_prefix(trace, col);
+            k.extend_from_slice(&elem);
+            match db.get(&k)? {
+                Some(v) => Ok(Some(value::decode(&v).map_err(|e| decode_err(&path, e))?)),
+                None => Ok(None),
+            }
+        };
+        let Some(value) = get("val")? else {
+            return Ok(None);
+        };
+        Ok(Some(Row {
+            step,
+            value,
+            epoch: get("epoch")?.unwrap_or(Value::None),
+            time: get("time")?.unwrap_or(Value::None),
+        }))
+    }
+
     /// Every point of a numeric (v2) or v1 trace, sorted by step.
     pub fn points(&self, trace: &Trace) -> Result<Vec<Point>, RunError> {
         let Some(db) = &self.db else {
@@ -447,5 +633,68 @@ impl Seqs {
         }
         out.sort_by_key(|p| p.step);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::Repo;
+
+    fn rows(seqs: &Seqs, trace: &Trace, batch: usize) -> (Vec<Row>, usize) {
+        let mut out = Vec::new();
+        let mut calls = 0;
+        seqs.for_each_batch::<RunError>(trace, batch, |b| {
+            assert!(b.len() <= batch);
+            calls += 1;
+            out.extend(b);
+            Ok(())
+        })
+        .unwrap();
+        (out, calls)
+    }
+
+    /// Batched streaming (any batch size) gives exactly the points of [`Seqs::points`], in
+    /// strictly increasing step order, and [`Seqs::final_row`] is the last of them.
+    #[test]
+    fn batches_stream_every_point_in_step_order() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/repos/long-metric");
+        let repo = Repo::open(&root).unwrap();
+        let scan = repo.scan().unwrap();
+        let mut seen_long = false;
+        for run in &scan.runs {
+            let seqs = Seqs::open(&repo.seqs_chunk(run.hash()), run.hash()).unwrap();
+            for trace in run.meta.traces.iter().filter(|t| t.is_metric()) {
+                let points = seqs.points(trace).unwrap();
+                let (all, calls) = rows(&seqs, trace, 1_000_000);
+                assert!(calls <= 1);
+                if points.len() <= 100 {
+                    let (small, small_calls) = rows(&seqs, trace, 2);
+                    assert_eq!(all, small, "{}", trace.name);
+                    assert_eq!(small_calls, points.len().div_ceil(2));
+                }
+                assert_eq!(
+                    all.iter()
+                        .map(|r| (r.step, r.value.clone()))
+                        .collect::<Vec<_>>(),
+                    points
+                        .iter()
+                        .map(|p| (p.step, p.value.clone()))
+                        .collect::<Vec<_>>()
+                );
+                assert!(all.windows(2).all(|w| w[0].step < w[1].step));
+                assert!(all.iter().all(|r| matches!(r.time, Value::Float(_))));
+                assert_eq!(seqs.final_row(trace).unwrap().as_ref(), all.last());
+                if trace.name == "loss" && all.len() == 20_000 {
+                    seen_long = true;
+                    let (b, calls) = rows(&seqs, trace, 4096);
+                    assert_eq!(calls, 5);
+                    assert_eq!(b, all);
+                    assert_eq!(all[19_999].epoch, Value::Int(19));
+                }
+            }
+        }
+        assert!(seen_long);
     }
 }

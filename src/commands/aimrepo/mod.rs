@@ -1,6 +1,7 @@
 //! `tcbench aimrepo`: the subcommands, one file each, and the loading they share.
 
 pub mod doctor;
+pub mod export;
 mod files;
 pub mod ls;
 pub mod merge;
@@ -123,6 +124,19 @@ pub fn load(args: &RepoArgs) -> anyhow::Result<Loaded> {
 /// [`load`], reading only `detail` of each run's metadata (all of it when the filter reads
 /// params).
 pub fn load_with(args: &RepoArgs, detail: Detail) -> anyhow::Result<Loaded> {
+    load_pruned(
+        args,
+        detail,
+        aim_store::RunMeta::keep_user_metrics_and_params,
+    )
+}
+
+/// [`load_with`], applying `prune` to each run's metadata as soon as it is read.
+pub fn load_pruned(
+    args: &RepoArgs,
+    detail: Detail,
+    prune: impl Fn(&mut aim_store::RunMeta) + Sync,
+) -> anyhow::Result<Loaded> {
     let filter = parse_filter(args.filter.as_deref())?;
     let detail = match &filter {
         Some(f) if f.needs_params() => Detail::Full,
@@ -135,7 +149,7 @@ pub fn load_with(args: &RepoArgs, detail: Detail) -> anyhow::Result<Loaded> {
     for (i, src) in sources.iter().enumerate() {
         let scan = src
             .repo
-            .scan_pruned(detail, aim_store::RunMeta::keep_user_metrics_and_params)
+            .scan_pruned(detail, &prune)
             .with_context(|| format!("reading `{}`", src.shown.display()))?;
         for p in &scan.problems {
             printer::warn(p);

@@ -1,0 +1,369 @@
+//! `tcbench aimrepo export`: the Parquet dataset, read back with pyarrow, equals what the
+//! real Aim SDK reads from the same repository — every run, param and metric row — on the
+//! fixtures and on a repository real Aim writes during the test (NaN/±inf values); the
+//! output folder is all or nothing and never overwrites user data; the README's example
+//! runs as written.
+//!
+//! Needs `TCBENCH_AIM_PYTHON` (aim 3.29.1 with pyarrow and pandas, see scripts/test.sh)
+//! for everything that reads the Parquet files; skipped without it outside CI.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn sdk_export(py: &Path, args: &[&str]) -> serde_json::Value {
+    let script = common::root().join("testdata/interop/sdk_export.py");
+    let mut all = vec![script.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = common::run_py(py, &all, &common::root());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Exports `repo` into a fresh folder with `extra` options (and `env`), asserting exit 0.
+fn export(repo: &Path, extra: &[&str], env: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tcbench"));
+    cmd.args(["aimrepo", "export", "--aim-repo"])
+        .arg(repo)
+        .arg("--output")
+        .arg(&dir)
+        .args(extra);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "export of {repo:?} failed: {}",
+        common::stderr(&out)
+    );
+    (tmp, dir)
+}
+
+/// Compares the export of `repo` (pyarrow) with the SDK's reading; returns (runs, rows).
+fn check(py: &Path, repo: &Path, opts: &[&str], env: &[(&str, &str)]) -> (usize, usize, u64) {
+    let (_tmp, dir) = export(repo, opts, env);
+    let mut ours = sdk_export(py, &["parquet", dir.to_str().unwrap()]);
+    let row_groups = ours
+        .as_object_mut()
+        .unwrap()
+        .remove("row_groups")
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let mut sdk_args = vec!["sdk"];
+    sdk_args.extend(
+        opts.iter()
+            .filter(|o| ["--final-only", "--archived"].contains(o)),
+    );
+    let repo_s = repo.to_str().unwrap();
+    sdk_args.push(repo_s);
+    let sdk = sdk_export(py, &sdk_args);
+    let (our_runs, sdk_runs) = (&ours["runs"], &sdk["runs"]);
+    assert_eq!(
+        our_runs.as_array().unwrap().len(),
+        sdk_runs.as_array().unwrap().len(),
+        "{repo:?} {opts:?}: run count"
+    );
+    for (a, b) in our_runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(sdk_runs.as_array().unwrap())
+    {
+        assert_eq!(a, b, "{repo:?} {opts:?}: run (ours, then the SDK's)");
+    }
+    let (our_rows, sdk_rows) = (
+        ours["metrics"].as_array().unwrap(),
+        sdk["metrics"].as_array().unwrap(),
+    );
+    assert_eq!(
+        our_rows.len(),
+        sdk_rows.len(),
+        "{repo:?} {opts:?}: metric row count"
+    );
+    for (i, (a, b)) in our_rows.iter().zip(sdk_rows).enumerate() {
+        assert_eq!(
+            a, b,
+            "{repo:?} {opts:?}: metric row {i} (ours, then the SDK's)"
+        );
+    }
+    (
+        our_rows.len(),
+        our_runs.as_array().unwrap().len(),
+        row_groups,
+    )
+}
+
+#[test]
+fn every_row_equals_what_the_aim_sdk_reads() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let mut total = 0;
+    for name in [
+        "campaign",
+        "campaign-quirks",
+        "long-metric",
+        "killed",
+        "edge-params",
+        "blobs",
+        "aim317-campaign",
+        "empty",
+    ] {
+        let (rows, runs, _) = check(&py, &common::fixture(name), &["--archived"], &[]);
+        total += rows;
+        match name {
+            "campaign" => assert_eq!((runs, rows), (12, 636)),
+            "long-metric" => assert!(rows > 20_000),
+            "killed" => assert_eq!(runs, 2), // the killed run's WAL-only data included
+            "blobs" => assert_eq!(rows, 3),  // only `loss`: texts and images are not metrics
+            "empty" => assert_eq!((runs, rows), (0, 0)),
+            _ => assert!(rows > 0),
+        }
+    }
+    assert!(total > 21_000, "{total}");
+}
+
+#[test]
+fn final_only_gives_the_point_at_the_highest_step_of_each_trace() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    for name in ["long-metric", "killed", "campaign-quirks"] {
+        let (rows, _, _) = check(
+            &py,
+            &common::fixture(name),
+            &["--final-only", "--archived"],
+            &[],
+        );
+        assert!(rows > 0);
+    }
+}
+
+#[test]
+fn archived_runs_are_left_out_unless_asked() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let (_, runs, _) = check(&py, &common::fixture("campaign-quirks"), &[], &[]);
+    assert_eq!(runs, 11); // one of the 12 is archived
+}
+
+/// A small batch: the 20,000-step trace is streamed in 21 passes and written in 21 row
+/// groups; the rows are the same.
+#[test]
+fn small_batches_stream_the_same_rows_into_several_row_groups() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let (rows, _, groups) = check(
+        &py,
+        &common::fixture("long-metric"),
+        &[],
+        &[("TCBENCH_EXPORT_BATCH", "1000")],
+    );
+    assert_eq!(groups as usize, rows.div_ceil(1000));
+}
+
+/// NaN, ±inf, huge, negative-zero and int values, epochs None, written by real Aim now.
+#[test]
+fn special_float_values_equal_the_sdks() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let script = r#"
+import aim, math
+run = aim.Run(repo="repo", experiment="specials", system_tracking_interval=None,
+              log_system_params=False, capture_terminal_logs=False)
+run["hparams"] = {"nan": float("nan"), "inf": float("inf"), "mixed": [1, "a", None]}
+vals = [float("nan"), float("inf"), float("-inf"), 1.5e308, -0.0, 5e-324, 3]
+for i, v in enumerate(vals):
+    run.track(v, name="special", step=i, epoch=None if i % 2 else i, context={"subset": "train"})
+run.track(aim.Text("not a metric"), name="notes", step=0)
+run.close()
+"#;
+    common::run_py(&py, &["-c", script], tmp.path());
+    let repo = tmp.path().join("repo");
+    let (rows, runs, _) = check(&py, &repo, &[], &[]);
+    assert_eq!((runs, rows), (1, 7));
+}
+
+#[test]
+fn the_repository_is_not_modified_and_no_temporary_folder_is_left() {
+    for name in common::fixture_names() {
+        let repo = common::fixture(&name);
+        let before = common::tree_state(&repo);
+        export(&repo, &["--archived"], &[]);
+        export(&repo, &["--final-only"], &[]);
+        assert_eq!(common::tree_state(&repo), before, "{name}");
+    }
+    let (tmp, dir) = export(&common::fixture("killed"), &[], &[]);
+    let mut names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["out"]);
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["metrics.parquet", "runs.parquet"]);
+}
+
+fn run_export(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["aimrepo", "export"];
+    all.extend_from_slice(args);
+    common::tcbench(&all)
+}
+
+#[test]
+fn an_existing_output_is_never_overwritten_without_force() {
+    let repo = common::fixture("killed");
+    let repo = repo.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_s = out.to_str().unwrap();
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let before = common::tree_state(tmp.path());
+
+    let o = run_export(&["--aim-repo", repo, "--output", out_s]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = common::stderr(&o);
+    assert!(err.contains("exists and is not empty"), "{err}");
+    assert!(err.contains(out_s), "{err}");
+    assert_eq!(common::tree_state(tmp.path()), before);
+
+    // --force replaces only a previous export
+    let o = run_export(&["--aim-repo", repo, "--output", out_s, "--force"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(common::stderr(&o).contains("`notes.txt`"));
+    assert_eq!(common::tree_state(tmp.path()), before);
+
+    // an empty folder is fine; then --force replaces that export
+    std::fs::remove_file(out.join("notes.txt")).unwrap();
+    let o = run_export(&["--aim-repo", repo, "--output", out_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let first = std::fs::read(out.join("metrics.parquet")).unwrap();
+    let o = run_export(&["--aim-repo", repo, "--output", out_s]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run_export(&[
+        "--aim-repo",
+        repo,
+        "--output",
+        out_s,
+        "--force",
+        "--final-only",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    assert_ne!(std::fs::read(out.join("metrics.parquet")).unwrap(), first);
+    let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "leftovers next to the output: {names:?}");
+}
+
+#[test]
+fn output_inside_the_repository_or_in_a_missing_folder_is_refused() {
+    let (_tmp, repo) = common::fixture_copy("killed");
+    let before = common::tree_state(&repo);
+    let inside = repo.join(".aim").join("export");
+    let o = run_export(&[
+        "--aim-repo",
+        repo.to_str().unwrap(),
+        "--output",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(common::stderr(&o).contains("inside the repository"));
+    assert_eq!(common::tree_state(&repo), before);
+
+    let missing = repo.join("no").join("such").join("out");
+    let o = run_export(&[
+        "--aim-repo",
+        repo.to_str().unwrap(),
+        "--output",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(common::stderr(&o).lines().count(), 1);
+    assert!(common::stderr(&o).contains("does not exist"));
+    assert_eq!(common::tree_state(&repo), before);
+}
+
+/// A damaged seqs chunk: that run is reported (exit 3), every other run is exported.
+#[test]
+fn a_damaged_run_is_reported_and_the_rest_exported() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let (_tmp, repo) = common::fixture_copy("campaign");
+    let victim = std::fs::read_dir(repo.join(".aim/seqs/chunks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let hash = victim.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::write(victim.join("CURRENT"), "MANIFEST-999999\n").unwrap();
+    let out_tmp = tempfile::tempdir().unwrap();
+    let out = out_tmp.path().join("out");
+    let o = run_export(&[
+        "--aim-repo",
+        repo.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", common::stderr(&o));
+    let err = common::stderr(&o);
+    assert!(err.contains(&hash) && err.contains("left out"), "{err}");
+    let ours = sdk_export(&py, &["parquet", out.to_str().unwrap()]);
+    assert_eq!(ours["runs"].as_array().unwrap().len(), 12);
+    let rows = ours["metrics"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r[0] != hash.as_str()));
+    assert_eq!(rows.len(), 636 - 53);
+}
+
+/// The README's export example, extracted from README.md, runs in the venv on a fresh
+/// export of the example campaign and prints what it says it prints.
+#[test]
+fn readme_example_runs() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let section = readme
+        .split("## `tcbench aimrepo export`")
+        .nth(1)
+        .expect("README has an export section");
+    let code = section
+        .split("```python\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("export section has a python example");
+    let shown = section
+        .split("```text\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("export section shows the example's output");
+    let tmp = tempfile::tempdir().unwrap();
+    let o = common::tcbench_in(
+        tmp.path(),
+        &[
+            "aimrepo",
+            "export",
+            "--aim-repo",
+            common::root().join("examples/campaign").to_str().unwrap(),
+            "--output",
+            "campaign-export",
+        ],
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = common::run_py(&py, &["-c", code], tmp.path());
+    assert_eq!(common::stdout(&out), shown);
+}
