@@ -367,3 +367,73 @@ fn readme_example_runs() {
     let out = common::run_py(&py, &["-c", code], tmp.path());
     assert_eq!(common::stdout(&out), shown);
 }
+
+/// `--filter` and a repeated `--aim-repo` (the options every reading command shares): the
+/// export holds exactly the SDK's rows of the runs the filter keeps, and of both
+/// repositories given together.
+#[test]
+fn filter_and_several_repositories_select_the_sdks_rows() {
+    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
+        return;
+    };
+    let campaign = common::fixture("campaign");
+    let sdk = sdk_export(&py, &["sdk", campaign.to_str().unwrap()]);
+    let keep: std::collections::BTreeSet<String> = sdk["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["params"]["hparams.flowpic_dim"] == 32)
+        .map(|r| r["hash"].as_str().unwrap().to_owned())
+        .collect();
+    let all = sdk["runs"].as_array().unwrap().len();
+    assert!(
+        !keep.is_empty() && keep.len() < all,
+        "{} of {all}",
+        keep.len()
+    );
+    let (_tmp, dir) = export(&campaign, &["--filter", "hparams.flowpic_dim == 32"], &[]);
+    let ours = sdk_export(&py, &["parquet", dir.to_str().unwrap()]);
+    let hashes: std::collections::BTreeSet<String> = ours["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["hash"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(hashes, keep);
+    let sdk_rows: Vec<&serde_json::Value> = sdk["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| keep.contains(m[0].as_str().unwrap()))
+        .collect();
+    let our_rows: Vec<&serde_json::Value> = ours["metrics"].as_array().unwrap().iter().collect();
+    assert_eq!(our_rows, sdk_rows);
+
+    // two repositories at once: every run and row of each, in hash order
+    let other = common::fixture("aim317-campaign");
+    let sdk2 = sdk_export(&py, &["sdk", other.to_str().unwrap()]);
+    let (_tmp2, dir2) = export(&campaign, &["--aim-repo", other.to_str().unwrap()], &[]);
+    let both = sdk_export(&py, &["parquet", dir2.to_str().unwrap()]);
+    let mut want_rows: Vec<&serde_json::Value> = sdk["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(sdk2["metrics"].as_array().unwrap())
+        .collect();
+    want_rows.sort_by(|a, b| a[0].as_str().cmp(&b[0].as_str()));
+    let got_rows: Vec<&serde_json::Value> = both["metrics"].as_array().unwrap().iter().collect();
+    assert_eq!(got_rows.len(), want_rows.len());
+    let runs = |v: &serde_json::Value| v["runs"].as_array().unwrap().len();
+    assert_eq!(runs(&both), runs(&sdk) + runs(&sdk2));
+    // within one run the order is (metric, context, step) in both
+    let by_run = |rows: &[&serde_json::Value]| {
+        let mut m: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
+        for r in rows {
+            m.entry(r[0].as_str().unwrap().to_owned())
+                .or_default()
+                .push((*r).clone());
+        }
+        m
+    };
+    assert_eq!(by_run(&got_rows), by_run(&want_rows));
+}
