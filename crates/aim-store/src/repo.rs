@@ -50,6 +50,11 @@ pub struct Scan {
     pub runs: Vec<Run>,
     /// Damaged runs, chunks without SQLite row, SQLite rows without chunk.
     pub problems: Vec<Problem>,
+    /// Runs being created: a meta chunk without SQLite row (yet) while the run's writer lock
+    /// `locks/<H>.softlock` exists. Aim creates the chunk, then the row; a reader between the
+    /// two sees this. Not a problem, not a run either (no creation time, no experiment yet);
+    /// a writer killed in that instant leaves such a run for good.
+    pub being_created: Vec<String>,
 }
 
 fn is_aim_dir(p: &Path) -> bool {
@@ -104,6 +109,11 @@ impl Repo {
     /// `seqs/chunks/<H>`.
     pub fn seqs_chunk(&self, hash: &str) -> PathBuf {
         self.aim_dir.join("seqs").join("chunks").join(hash)
+    }
+
+    /// `locks/<H>.softlock`: the lock a run's writer holds while the run is open (Aim 3.15+).
+    pub fn run_lock(&self, hash: &str) -> PathBuf {
+        self.aim_dir.join("locks").join(format!("{hash}.softlock"))
     }
 
     /// The run set: directory names under `meta/chunks` (what `aim runs ls` lists), sorted.
@@ -175,6 +185,7 @@ impl Repo {
             let p = props.remove(hash);
             match (meta, p) {
                 (Ok(meta), Some(props)) => scan.runs.push(Run { props, meta }),
+                (_, None) if self.run_lock(hash).exists() => scan.being_created.push(hash.clone()),
                 (Err(e), _) => scan.problems.push(Problem {
                     hash: hash.clone(),
                     path: self.meta_chunk(hash),

@@ -41,6 +41,11 @@ pub fn load_with(args: &RepoArgs, detail: Detail) -> anyhow::Result<Loaded> {
         printer::warn(p);
         status = Status::Partial;
     }
+    for h in &scan.being_created {
+        printer::note(format!(
+            "run {h} is being created (writer lock, no row in run_metadata.sqlite yet): not shown"
+        ));
+    }
     let mut runs = scan.runs;
     if !args.archived {
         let before = runs.len();
