@@ -21,6 +21,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod format;
+#[cfg(test)]
+mod live_tests;
 mod pool;
 mod range_del;
 mod table;
