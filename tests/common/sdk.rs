@@ -15,7 +15,8 @@ fn float_json(f: f64) -> J {
     }
 }
 
-fn node_json(n: &Node) -> J {
+/// A tree as JSON, the way `sdk_read.py` encodes it.
+pub fn node_json(n: &Node) -> J {
     match n {
         Node::None | Node::Blob => J::Null,
         Node::Bool(b) => json!(b),
@@ -68,10 +69,15 @@ fn same(a: &J, b: &J) -> bool {
 /// Compares our reading of the repository at `dir` with its `expected.json` (real Aim SDK),
 /// returning the number of metric traces checked.
 pub fn check_repo(dir: &Path) -> usize {
-    let name = dir.display().to_string();
-    let name = name.as_str();
     let expected: J =
         serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    check_repo_against(dir, &expected)
+}
+
+/// [`check_repo`] against `expected`, the output of `sdk_read.py` on the repository at `dir`.
+pub fn check_repo_against(dir: &Path, expected: &J) -> usize {
+    let name = dir.display().to_string();
+    let name = name.as_str();
     let repo = Repo::open(dir).unwrap();
     let scan = repo.scan().unwrap();
     assert!(scan.problems.is_empty(), "{name}: {:?}", scan.problems);

@@ -50,6 +50,11 @@ pub struct Scan {
     pub runs: Vec<Run>,
     /// Damaged runs, chunks without SQLite row, SQLite rows without chunk.
     pub problems: Vec<Problem>,
+    /// Runs being created: a meta chunk without SQLite row (yet) while the run's writer lock
+    /// `locks/<H>.softlock` exists. Aim creates the chunk, then the row; a reader between the
+    /// two sees this. Not a problem, not a run either (no creation time, no experiment yet);
+    /// a writer killed in that instant leaves such a run for good.
+    pub being_created: Vec<String>,
 }
 
 fn is_aim_dir(p: &Path) -> bool {
@@ -104,6 +109,11 @@ impl Repo {
     /// `seqs/chunks/<H>`.
     pub fn seqs_chunk(&self, hash: &str) -> PathBuf {
         self.aim_dir.join("seqs").join("chunks").join(hash)
+    }
+
+    /// `locks/<H>.softlock`: the lock a run's writer holds while the run is open (Aim 3.15+).
+    pub fn run_lock(&self, hash: &str) -> PathBuf {
+        self.aim_dir.join("locks").join(format!("{hash}.softlock"))
     }
 
     /// The run set: directory names under `meta/chunks` (what `aim runs ls` lists), sorted.
@@ -181,6 +191,7 @@ impl Repo {
             let p = props.remove(hash);
             match (meta, p) {
                 (Ok(meta), Some(props)) => scan.runs.push(Run { props, meta }),
+                (_, None) if self.run_lock(hash).exists() => scan.being_created.push(hash.clone()),
                 (Err(e), _) => scan.problems.push(Problem {
                     hash: hash.clone(),
                     path: self.meta_chunk(hash),
@@ -256,4 +267,84 @@ where
     let mut all: Vec<(usize, R)> = parts.into_iter().flatten().collect();
     all.sort_by_key(|(i, _)| *i);
     all.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The `killed` fixture (real Aim 3.29.1): a finished run and a killed one, whose writer
+    /// lock `locks/04f8….softlock` stayed.
+    const KILLED: &str = "04f8a3249b3c4911b1cd6566";
+
+    fn copy_dir(src: &Path, dst: &Path) {
+        std::fs::create_dir_all(dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy_dir(&e.path(), &dst.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+            }
+        }
+    }
+
+    fn killed_copy(tmp: &Path) -> Repo {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/repos/killed");
+        let dst = tmp.join("killed");
+        copy_dir(&src, &dst);
+        Repo::open(&dst).unwrap()
+    }
+
+    #[test]
+    fn a_chunk_with_writer_lock_and_no_row_yet_is_being_created_not_a_problem() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = killed_copy(tmp.path());
+        // the instant between Aim creating the run's meta chunk and inserting its row
+        let db = sqlite::sqlite_path(repo.aim_dir());
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        assert_eq!(
+            conn.execute("DELETE FROM run WHERE hash = ?1", [KILLED])
+                .unwrap(),
+            1
+        );
+        drop(conn);
+        let scan = repo.scan().unwrap();
+        assert_eq!(scan.being_created, vec![KILLED.to_owned()]);
+        assert!(scan.problems.is_empty(), "{:?}", scan.problems);
+        assert_eq!(scan.runs.len(), 1);
+
+        // without the writer lock it is a chunk without row: a problem
+        std::fs::remove_file(repo.run_lock(KILLED)).unwrap();
+        let scan = repo.scan().unwrap();
+        assert!(scan.being_created.is_empty());
+        assert_eq!(scan.problems.len(), 1);
+        assert!(
+            scan.problems[0].reason.contains("has no row"),
+            "{:?}",
+            scan.problems
+        );
+    }
+
+    #[test]
+    fn a_seqs_chunk_still_being_created_reads_empty_a_damaged_one_fails() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = killed_copy(tmp.path());
+        let dir = repo.seqs_chunk(KILLED);
+        let meta = repo.read_meta(KILLED).unwrap();
+        let trace = meta.traces.first().unwrap();
+        assert!(!crate::Seqs::open(&dir, KILLED)
+            .unwrap()
+            .points(trace)
+            .unwrap()
+            .is_empty());
+        // CURRENT gone but the WAL there: damaged, an error
+        std::fs::remove_file(dir.join("CURRENT")).unwrap();
+        assert!(crate::Seqs::open(&dir, KILLED).is_err());
+        // no CURRENT and no WAL or table yet: RocksDB still creating it, nothing committed
+        std::fs::remove_file(dir.join("000005.log")).unwrap();
+        let seqs = crate::Seqs::open(&dir, KILLED).unwrap();
+        assert!(seqs.points(trace).unwrap().is_empty());
+    }
 }

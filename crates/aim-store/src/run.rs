@@ -299,6 +299,19 @@ pub struct Row {
     pub time: Value,
 }
 
+/// True when a directory holds a RocksDB table (`*.sst`, `*.ldb`) or WAL (`*.log`) file,
+/// or cannot be listed.
+fn holds_data_files(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return true;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        [".sst", ".ldb", ".log"].iter().any(|x| name.ends_with(x))
+    })
+}
+
 /// An open seqs chunk, for reading sequence values of one run.
 pub struct Seqs {
     db: Option<Db>,
@@ -306,10 +319,19 @@ pub struct Seqs {
 }
 
 impl Seqs {
-    /// Opens `seqs/chunks/<H>`; a missing directory is an empty chunk (runs without sequences).
+    /// Opens `seqs/chunks/<H>`; a missing directory is an empty chunk (runs without
+    /// sequences), and so is a RocksDB still being created: a directory without `CURRENT` and
+    /// without any table or WAL file (RocksDB writes `CURRENT` before the first WAL, so no
+    /// data was committed there yet; Aim creates the seqs chunk at a run's first `track`).
     pub fn open(chunk_dir: &Path, hash: &str) -> Result<Seqs, RunError> {
         let db = if chunk_dir.exists() {
-            Some(Db::open(chunk_dir)?)
+            match Db::open(chunk_dir) {
+                Ok(db) => Some(db),
+                Err(rocks_reader::Error::NotADatabase { .. }) if !holds_data_files(chunk_dir) => {
+                    None
+                }
+                Err(e) => return Err(e.into()),
+            }
         } else {
             None
         };

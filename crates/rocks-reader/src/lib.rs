@@ -21,6 +21,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod format;
+#[cfg(test)]
+mod live_tests;
 mod pool;
 mod range_del;
 mod table;
@@ -116,11 +118,90 @@ fn file_number(name: &str, ext: &str) -> Option<u64> {
     stem.parse().ok()
 }
 
+/// How many times [`Db::open`] reads a database that changes under it before giving up.
+const OPEN_ATTEMPTS: u32 = 20;
+
+/// What a read of the database was based on: CURRENT's contents and how many bytes of the
+/// MANIFEST it names were read. A live writer changes one or the other whenever the set of
+/// live files changes (a flush or compaction appends an edit, a new MANIFEST is named by a
+/// CURRENT replaced by rename) and only then deletes the files it made obsolete.
+#[derive(Debug)]
+struct Stamp {
+    current: Vec<u8>,
+    manifest: PathBuf,
+    manifest_len: u64,
+}
+
+impl Stamp {
+    /// True when CURRENT and the MANIFEST are still what was read.
+    fn unchanged(&self, dir: &Path) -> bool {
+        let mut now = Vec::new();
+        let current_same = File::open(dir.join("CURRENT"))
+            .and_then(|f| f.take(4096).read_to_end(&mut now))
+            .is_ok_and(|_| now == self.current);
+        current_same
+            && std::fs::metadata(&self.manifest).is_ok_and(|m| m.len() == self.manifest_len)
+    }
+}
+
+/// A file of the database vanished between listing and opening it.
+fn is_vanished(e: &Error) -> bool {
+    matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+}
+
 impl Db {
     /// Open read-only. Never creates, locks, renames or writes anything
     /// (files are opened with `File::open` only).
+    ///
+    /// Safe against a live writer (RocksDB flushing, compacting, switching WAL or MANIFEST
+    /// while we read): the state read is a consistent snapshot. After reading, CURRENT and the
+    /// MANIFEST length are checked again; if either changed (the live file set may have
+    /// changed, and a WAL we did not read may already be deleted), or a file named by the
+    /// MANIFEST or listed as a WAL vanished before we opened it, the whole read starts over —
+    /// at most 20 times, sleeping 1 ms more before each new attempt (under 0.2 s in all).
+    /// A database still changing after that is an I/O error.
     pub fn open(dir: impl AsRef<Path>) -> Result<Db, Error> {
-        let dir = dir.as_ref().to_path_buf();
+        Db::open_observed(dir.as_ref(), &mut |_| {})
+    }
+
+    /// [`Db::open`], calling `hook` once per attempt after the MANIFEST is read (tests use it
+    /// to change the directory at that point, as a live writer would).
+    fn open_observed(dir: &Path, hook: &mut dyn FnMut(&Path)) -> Result<Db, Error> {
+        let mut attempt = 1;
+        loop {
+            let mut stamp = None;
+            let res = Db::open_once(dir, &mut stamp, hook);
+            let changed = stamp.as_ref().is_some_and(|s| !s.unchanged(dir));
+            let again = match &res {
+                Ok(_) => changed,
+                Err(e) => changed || is_vanished(e),
+            };
+            if !again {
+                return res;
+            }
+            if attempt == OPEN_ATTEMPTS {
+                return match res {
+                    Err(e) => Err(e),
+                    Ok(_) => Err(io_err(
+                        dir,
+                        std::io::Error::other(format!(
+                            "the database kept changing while being read ({OPEN_ATTEMPTS} attempts)"
+                        )),
+                    )),
+                };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(u64::from(attempt)));
+            attempt += 1;
+        }
+    }
+
+    /// One read of the directory; `stamp` is set as soon as the MANIFEST is read.
+    fn open_once(
+        dir: &Path,
+        stamp: &mut Option<Stamp>,
+        hook: &mut dyn FnMut(&Path),
+    ) -> Result<Db, Error> {
+        let dir = dir.to_path_buf();
         let current_path = dir.join("CURRENT");
         let current = match File::open(&current_path) {
             Ok(mut f) => {
@@ -148,6 +229,12 @@ impl Db {
             })?;
         let manifest_path = dir.join(manifest_name);
         let manifest = read_whole(&manifest_path)?;
+        *stamp = Some(Stamp {
+            current: current.clone(),
+            manifest: manifest_path.clone(),
+            manifest_len: manifest.len() as u64,
+        });
+        hook(&dir);
         let records = read_records_whole(&manifest).map_err(|b| b.at(&manifest_path))?;
 
         let mut log_number = 0u64;

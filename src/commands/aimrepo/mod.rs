@@ -155,6 +155,11 @@ pub fn load_pruned(
             printer::warn(p);
             status = Status::Partial;
         }
+        for h in &scan.being_created {
+            printer::note(format!(
+                "run {h} is being created (writer lock, no row in run_metadata.sqlite yet): not shown"
+            ));
+        }
         for run in scan.runs {
             let Some(&first) = origin.get(run.hash()) else {
                 origin.insert(run.hash().to_owned(), i);
