@@ -49,9 +49,12 @@ fn a_wal_deleted_after_a_flush_is_not_missed() {
     let db = Db::open_observed(&dir, &mut |d| {
         calls += 1;
         if calls == 1 {
-            // the writer's flush: an edit appended to the MANIFEST (here a torn one, which
-            // a reader ignores), then the emptied WAL deleted
-            append(&d.join("MANIFEST-000004"), &[0, 0, 0]);
+            // the writer's flush: an edit appended to the MANIFEST (here an empty one: a
+            // whole log record of type FULL with no payload), then the emptied WAL deleted
+            let crc = crate::format::coding::mask_crc(crc32c::crc32c(&[1]));
+            let mut record = crc.to_le_bytes().to_vec();
+            record.extend_from_slice(&[0, 0, 1]);
+            append(&d.join("MANIFEST-000004"), &record);
             std::fs::rename(&wal, &away).unwrap();
         } else {
             // the data is back where the new state has it
@@ -115,4 +118,32 @@ fn retries_are_bounded() {
             .ends_with("the database kept changing while being read (20 attempts)"),
         "{err}"
     );
+}
+
+/// A MANIFEST read while its writer is appending a record ends in a torn record: on its own
+/// that is damage, but the writer finishes the append, the MANIFEST grows, and the read
+/// starts over instead of failing.
+#[test]
+fn a_manifest_record_being_appended_is_read_again_when_complete() {
+    let (_tmp, dir) = chunk_copy(WAL_ONLY);
+    let want = pairs(&Db::open(&dir).unwrap());
+    let crc = crate::format::coding::mask_crc(crc32c::crc32c(&[1]));
+    let mut record = crc.to_le_bytes().to_vec();
+    record.extend_from_slice(&[0, 0, 1]);
+    let manifest = dir.join("MANIFEST-000004");
+    append(&manifest, &record[..3]);
+    assert!(
+        Db::open_observed(&dir, &mut |_| {}).is_err(),
+        "a torn MANIFEST is damage"
+    );
+    let mut calls = 0;
+    let db = Db::open_observed(&dir, &mut |d| {
+        calls += 1;
+        if calls == 1 {
+            append(&d.join("MANIFEST-000004"), &record[3..]);
+        }
+    })
+    .unwrap();
+    assert_eq!(calls, 2, "the grown MANIFEST must make the read start over");
+    assert_eq!(pairs(&db), want);
 }
