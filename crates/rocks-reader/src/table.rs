@@ -12,11 +12,37 @@ use crate::format::Bad;
 use crate::range_del::Tombstones;
 use crate::Error;
 
+/// Where a table's bytes come from.
+#[derive(Debug)]
+enum Backing {
+    /// An open file, read with positioned reads.
+    File(File),
+    /// The whole table in memory (fuzzing and tests, see [`crate::bytes`]).
+    Mem(Vec<u8>),
+}
+
+impl Backing {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        match self {
+            Backing::File(f) => read_at(f, buf, offset),
+            Backing::Mem(m) => {
+                let src = usize::try_from(offset)
+                    .ok()
+                    .and_then(|o| Some(o..o.checked_add(buf.len())?))
+                    .and_then(|r| m.get(r))
+                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// An open SST file.
 #[derive(Debug)]
 pub(crate) struct Table {
     pub(crate) path: PathBuf,
-    file: File,
+    file: Backing,
     file_len: u64,
     checksum: u8,
     /// (user-key part of the separator, data block handle), sorted.
@@ -65,9 +91,30 @@ impl Table {
     pub(crate) fn open(path: PathBuf, tombstones: &mut Tombstones) -> Result<Table, Error> {
         let file = File::open(&path).map_err(|e| io(&path, e))?;
         let file_len = file.metadata().map_err(|e| io(&path, e))?.len();
+        Table::open_backing(path, Backing::File(file), file_len, tombstones)
+    }
+
+    /// [`Table::open`] on a whole table held in memory; `path` is only
+    /// used in messages.
+    pub(crate) fn from_bytes(
+        path: PathBuf,
+        data: Vec<u8>,
+        tombstones: &mut Tombstones,
+    ) -> Result<Table, Error> {
+        let len = data.len() as u64;
+        Table::open_backing(path, Backing::Mem(data), len, tombstones)
+    }
+
+    fn open_backing(
+        path: PathBuf,
+        file: Backing,
+        file_len: u64,
+        tombstones: &mut Tombstones,
+    ) -> Result<Table, Error> {
         let tail_len = file_len.min(NEW_FOOTER_LEN as u64);
         let mut tail = vec![0u8; tail_len as usize];
-        read_at(&file, &mut tail, file_len - tail_len).map_err(|e| io(&path, e))?;
+        file.read_at(&mut tail, file_len - tail_len)
+            .map_err(|e| io(&path, e))?;
         let footer = decode_footer(&tail).map_err(|b| b.at(&path))?;
         let mut table = Table {
             path,
@@ -199,7 +246,9 @@ impl Table {
         }
         let mut raw = crate::pool::take();
         raw.resize(total as usize, 0);
-        let res = read_at(&self.file, &mut raw, h.offset)
+        let res = self
+            .file
+            .read_at(&mut raw, h.offset)
             .map_err(|e| io(&self.path, e))
             .and_then(|()| {
                 unwrap_block_into(&raw, self.checksum, h.offset, out).map_err(|b| b.at(&self.path))
