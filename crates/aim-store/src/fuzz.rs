@@ -78,7 +78,7 @@ pub fn tree(data: &[u8]) -> (Node, Result<RunMeta, RunError>) {
     let mut b = TreeBuilder::new();
     for (k, v) in &pairs {
         if let (Ok(path), Ok(val)) = (key::decode(k), value::decode(v)) {
-            b.insert(&path, val);
+            let _ = b.insert(&path, val);
         }
     }
     let node = b.build();

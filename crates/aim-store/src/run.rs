@@ -201,16 +201,22 @@ impl MetaFold {
         };
         let decode = |v: &[u8]| value::decode(v).map_err(|e| decode_err(chunk_dir, e));
         match head {
-            "attrs" => self.attrs.insert(&owned_path(segs, chunk_dir)?, decode(v)?),
+            "attrs" => self
+                .attrs
+                .insert(&owned_path(segs, chunk_dir)?, decode(v)?)
+                .map_err(|e| decode_err(chunk_dir, e))?,
             "end_time" if segs.next().is_none() => self.end_time = Some(end_time_value(decode(v)?)),
             "contexts" => {
                 let tail = owned_path(segs, chunk_dir)?;
                 if let Some((Seg::Int(ctx), sub)) = tail.split_first() {
                     match self.contexts.last_mut() {
-                        Some((c, b)) if c == ctx => b.insert(sub, decode(v)?),
+                        Some((c, b)) if c == ctx => b
+                            .insert(sub, decode(v)?)
+                            .map_err(|e| decode_err(chunk_dir, e))?,
                         _ => {
                             let mut b = TreeBuilder::new();
-                            b.insert(sub, decode(v)?);
+                            b.insert(sub, decode(v)?)
+                                .map_err(|e| decode_err(chunk_dir, e))?;
                             self.contexts.push((*ctx, b));
                         }
                     }
