@@ -140,7 +140,24 @@ impl Table {
         let index = decode_index(&index, props.index_value_is_delta_encoded)
             .map_err(|b| table.bad(b, "index block"))?;
         let mut user_index = Vec::with_capacity(index.len());
+        // Data blocks are written one after the other: an index whose handles
+        // go back or overlap is damaged, and would make a scan read the same
+        // bytes over and over (time quadratic in the file size).
+        let mut next_free = 0u64;
         for (key, handle) in index {
+            if handle.offset < next_free {
+                return Err(table.bad(
+                    Bad::corrupt(format!(
+                        "data block handle (offset {}, size {}) overlaps the previous block",
+                        handle.offset, handle.size
+                    )),
+                    "index block",
+                ));
+            }
+            next_free = handle
+                .offset
+                .saturating_add(handle.size)
+                .saturating_add(BLOCK_TRAILER_LEN);
             let uk = if props.index_key_is_user_key {
                 key
             } else {

@@ -130,3 +130,57 @@ fn entry_points_reject_damaged_real_files() {
     assert!(bytes::version_edit(&manifest).is_err()); // a log, not one record
     assert!(bytes::write_batch(&[0; 11]).is_err());
 }
+
+fn varint(b: &[u8], pos: &mut usize) -> u64 {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let x = b[*pos];
+        *pos += 1;
+        v |= u64::from(x & 0x7f) << shift;
+        if x & 0x80 == 0 {
+            break;
+        }
+    }
+    v
+}
+
+#[test]
+fn index_handles_that_go_back_are_corruption() {
+    // A real uncompressed SST (format_version 5, index restart interval 1:
+    // every index entry stores its whole handle), checksums switched off in
+    // the footer, and the second data block's offset rewritten to 0.
+    let mut sst = data("tests/data/uncompressed/000009.sst");
+    let n = sst.len();
+    assert_eq!(bytes::sst(&sst).unwrap(), dump_len("uncompressed"));
+    sst[n - 53] = 0;
+    let mut pos = n - 52;
+    let (_, _) = (varint(&sst, &mut pos), varint(&sst, &mut pos));
+    let index_offset = varint(&sst, &mut pos) as usize;
+    let mut pos = index_offset;
+    let mut second_offset = None;
+    for entry in 0..2 {
+        assert_eq!(varint(&sst, &mut pos), 0, "shared");
+        let key_len = varint(&sst, &mut pos) as usize;
+        pos += key_len;
+        let start = pos;
+        varint(&sst, &mut pos); // offset
+        if entry == 1 {
+            second_offset = Some(start..pos);
+        }
+        varint(&sst, &mut pos); // size
+    }
+    let r = second_offset.unwrap();
+    assert!(
+        r.len() >= 2,
+        "second block offset fits in more than one byte"
+    );
+    // the same width, value 0: 0x80 0x80 … 0x00
+    for (i, b) in sst[r.clone()].iter_mut().enumerate() {
+        *b = if i + 1 == r.len() { 0 } else { 0x80 };
+    }
+    let err = bytes::sst(&sst).unwrap_err().to_string();
+    assert!(
+        err.contains("index block: data block handle (offset 0,") && err.contains("overlaps"),
+        "{err}"
+    );
+}
