@@ -71,7 +71,12 @@ fn main() -> ExitCode {
     for r in roots {
         walk(r, &mut files);
     }
-    let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+    let name = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned()
+    };
 
     // SSTs: every one for footers and blocks; whole files only when small,
     // and at most a handful per power-of-two size class.
@@ -129,7 +134,9 @@ fn main() -> ExitCode {
         .filter_map(|p| p.parent().map(Path::to_path_buf))
         .collect();
     for dir in &dbs {
-        let Ok(db) = rocks_reader::Db::open(dir) else { continue };
+        let Ok(db) = rocks_reader::Db::open(dir) else {
+            continue;
+        };
         let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         for kv in db.iter() {
             let Ok((k, v)) = kv else { break };
