@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod fuzz;
 pub mod health;
 pub mod key;
 pub mod merge;

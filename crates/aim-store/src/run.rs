@@ -156,34 +156,68 @@ fn owned_path(segs: key::Segments<'_>, chunk_dir: &Path) -> Result<Vec<Seg>, Run
 pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
     let db = Db::open(chunk_dir)?;
     let prefix = key::encode_strs(&["meta", "chunks", hash]);
-    let mut attrs = TreeBuilder::new();
-    let mut contexts: Vec<(i64, TreeBuilder)> = Vec::new();
-    let mut traces: Vec<((i64, String), TraceFields)> = Vec::new();
-    let mut end_time = None;
+    let mut fold = MetaFold::default();
     let mut it = db.prefix_iter(&prefix);
     while it.advance()? {
         let rest = it.key().get(prefix.len()..).unwrap_or_default();
-        let v = it.value();
+        fold.push(chunk_dir, rest, it.value())?;
+    }
+    Ok(fold.finish())
+}
+
+/// Folds the pairs of a run subtree `('meta','chunks',H)` into a [`RunMeta`] exactly as
+/// [`read_meta`] does: keys without that prefix, in key order (`chunk_dir` only names the
+/// source in errors). The bytes-taking entry point of the fuzz target `meta` and its
+/// regression tests.
+pub fn meta_from_pairs<'a>(
+    chunk_dir: &Path,
+    pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Result<RunMeta, RunError> {
+    let mut fold = MetaFold::default();
+    for (k, v) in pairs {
+        fold.push(chunk_dir, k, v)?;
+    }
+    Ok(fold.finish())
+}
+
+/// The state of [`read_meta`] between two pairs.
+#[derive(Default)]
+struct MetaFold {
+    attrs: TreeBuilder,
+    contexts: Vec<(i64, TreeBuilder)>,
+    traces: Vec<((i64, String), TraceFields)>,
+    end_time: Option<Option<f64>>,
+}
+
+impl MetaFold {
+    /// Takes one pair: `rest` is the key after `('meta','chunks',H)`.
+    fn push(&mut self, chunk_dir: &Path, rest: &[u8], v: &[u8]) -> Result<(), RunError> {
         let mut segs = key::segments(rest);
         let head = match segs.next() {
-            None => continue,
+            None => return Ok(()),
             Some(Ok(SegRef::Str(h))) => h,
-            Some(Ok(SegRef::Int(_))) => continue,
+            Some(Ok(SegRef::Int(_))) => return Ok(()),
             Some(Err(e)) => return Err(decode_err(chunk_dir, e)),
         };
         let decode = |v: &[u8]| value::decode(v).map_err(|e| decode_err(chunk_dir, e));
         match head {
-            "attrs" => attrs.insert(&owned_path(segs, chunk_dir)?, decode(v)?),
-            "end_time" if segs.next().is_none() => end_time = Some(end_time_value(decode(v)?)),
+            "attrs" => self
+                .attrs
+                .insert(&owned_path(segs, chunk_dir)?, decode(v)?)
+                .map_err(|e| decode_err(chunk_dir, e))?,
+            "end_time" if segs.next().is_none() => self.end_time = Some(end_time_value(decode(v)?)),
             "contexts" => {
                 let tail = owned_path(segs, chunk_dir)?;
                 if let Some((Seg::Int(ctx), sub)) = tail.split_first() {
-                    match contexts.last_mut() {
-                        Some((c, b)) if c == ctx => b.insert(sub, decode(v)?),
+                    match self.contexts.last_mut() {
+                        Some((c, b)) if c == ctx => b
+                            .insert(sub, decode(v)?)
+                            .map_err(|e| decode_err(chunk_dir, e))?,
                         _ => {
                             let mut b = TreeBuilder::new();
-                            b.insert(sub, decode(v)?);
-                            contexts.push((*ctx, b));
+                            b.insert(sub, decode(v)?)
+                                .map_err(|e| decode_err(chunk_dir, e))?;
+                            self.contexts.push((*ctx, b));
                         }
                     }
                 }
@@ -197,10 +231,11 @@ pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
                 let (Some(SegRef::Int(ctx)), Some(SegRef::Str(name)), Some(SegRef::Str(field))) =
                     (field3()?, field3()?, field3()?)
                 else {
-                    continue;
+                    return Ok(());
                 };
                 // only the field itself, not sub-keys of object values
                 let is_leaf = field3()?.is_none();
+                let traces = &mut self.traces;
                 let idx = match traces.last() {
                     Some(((c, n), _)) if *c == ctx && n == name => traces.len() - 1,
                     _ => {
@@ -209,7 +244,7 @@ pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
                     }
                 };
                 let Some((_, t)) = traces.get_mut(idx) else {
-                    continue;
+                    return Ok(());
                 };
                 if is_leaf {
                     match field {
@@ -231,36 +266,46 @@ pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
             }
             _ => {}
         }
+        Ok(())
     }
-    let contexts: Vec<(i64, Arc<Node>)> = contexts
-        .into_iter()
-        .map(|(c, b)| (c, Arc::new(b.build())))
-        .collect();
-    let empty = Arc::new(Node::Dict(Vec::new()));
-    let traces = traces
-        .into_iter()
-        .map(|((ctx_id, name), f)| Trace {
-            context: contexts
-                .iter()
-                .find(|(c, _)| *c == ctx_id)
-                .map_or_else(|| empty.clone(), |(_, n)| n.clone()),
-            name,
-            ctx_id,
-            dtype: f.dtype.unwrap_or_else(|| "float".to_owned()),
-            version: f.version.unwrap_or(1),
-            first: f.first,
-            first_step: f.first_step,
-            last: f.last,
-            last_step: f.last_step,
-            max: f.max,
-            min: f.min,
-        })
-        .collect();
-    Ok(RunMeta {
-        attrs: attrs.build(),
-        end_time,
-        traces,
-    })
+
+    fn finish(self) -> RunMeta {
+        let MetaFold {
+            attrs,
+            contexts,
+            traces,
+            end_time,
+        } = self;
+        let contexts: Vec<(i64, Arc<Node>)> = contexts
+            .into_iter()
+            .map(|(c, b)| (c, Arc::new(b.build())))
+            .collect();
+        let empty = Arc::new(Node::Dict(Vec::new()));
+        let traces = traces
+            .into_iter()
+            .map(|((ctx_id, name), f)| Trace {
+                context: contexts
+                    .iter()
+                    .find(|(c, _)| *c == ctx_id)
+                    .map_or_else(|| empty.clone(), |(_, n)| n.clone()),
+                name,
+                ctx_id,
+                dtype: f.dtype.unwrap_or_else(|| "float".to_owned()),
+                version: f.version.unwrap_or(1),
+                first: f.first,
+                first_step: f.first_step,
+                last: f.last,
+                last_step: f.last_step,
+                max: f.max,
+                min: f.min,
+            })
+            .collect();
+        RunMeta {
+            attrs: attrs.build(),
+            end_time,
+            traces,
+        }
+    }
 }
 
 impl RunMeta {

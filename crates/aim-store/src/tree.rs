@@ -51,6 +51,24 @@ impl Node {
     }
 }
 
+/// The deepest path (in segments below the builder's root) a tree accepts.
+/// Aim writes nested Python objects recursively, so Python's recursion limit
+/// keeps real trees far shallower; a deeper path is damage, and folding,
+/// printing or dropping such a tree would exhaust the stack.
+pub const MAX_DEPTH: usize = 256;
+
+/// A path deeper than [`MAX_DEPTH`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("key path of {0} segments is deeper than {MAX_DEPTH}")]
+pub struct DepthError(pub usize);
+
+/// A list marker whose indices leave more holes than this many plus the
+/// number of elements present is folded as a dict of its elements instead
+/// of a list padded with None: Aim writes lists densely (indices 0, 1, 2,
+/// …), and padding a damaged index like 16 777 215 would allocate
+/// gigabytes for a few bytes of input.
+const MAX_LIST_HOLES: usize = 64;
+
 /// Incrementally builds a [`Node`] from pairs delivered in key order.
 #[derive(Default, Debug)]
 pub struct TreeBuilder {
@@ -69,8 +87,12 @@ impl TreeBuilder {
         self.value.is_none() && self.children.is_empty()
     }
 
-    /// Inserts a value at `path` (relative to the builder's root).
-    pub fn insert(&mut self, path: &[Seg], value: Value) {
+    /// Inserts a value at `path` (relative to the builder's root); a path
+    /// deeper than [`MAX_DEPTH`] is refused.
+    pub fn insert(&mut self, path: &[Seg], value: Value) -> Result<(), DepthError> {
+        if path.len() > MAX_DEPTH {
+            return Err(DepthError(path.len()));
+        }
         let mut node = self;
         for seg in path {
             let found = node.children.iter().rposition(|(k, _)| k == seg);
@@ -84,6 +106,7 @@ impl TreeBuilder {
             node = &mut node.children[idx].1;
         }
         node.value = Some(value);
+        Ok(())
     }
 
     /// Folds the pairs into a node.
@@ -99,14 +122,17 @@ impl TreeBuilder {
                         other => others.push((other, child.build())),
                     }
                 }
-                if !others.is_empty() {
+                let len = items.iter().map(|(i, _)| *i + 1).max().unwrap_or(0);
+                let holes = usize::try_from(len)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(items.len());
+                if !others.is_empty() || holes > items.len().saturating_add(MAX_LIST_HOLES) {
                     // Not a well-formed list: keep everything rather than drop data.
                     let mut all: Vec<(Seg, Node)> =
                         items.into_iter().map(|(i, n)| (Seg::Int(i), n)).collect();
                     all.extend(others);
                     return Node::Dict(all);
                 }
-                let len = items.iter().map(|(i, _)| *i + 1).max().unwrap_or(0);
                 let mut list = vec![Node::None; usize::try_from(len).unwrap_or(0)];
                 for (i, n) in items {
                     if let Some(slot) = usize::try_from(i).ok().and_then(|i| list.get_mut(i)) {
@@ -146,17 +172,20 @@ mod tests {
     fn folds_the_documented_hparams_example() {
         // aim-format.md §2.3, keys in byte order
         let mut b = TreeBuilder::new();
-        b.insert(&[s("batch_size")], Value::Int(32));
-        b.insert(&[s("dropout")], Value::None);
-        b.insert(&[s("emptylist")], Value::ArrayMarker);
-        b.insert(&[s("empty")], Value::ObjectMarker);
-        b.insert(&[s("layers")], Value::ArrayMarker);
-        b.insert(&[s("layers"), Seg::Int(0)], Value::Int(64));
-        b.insert(&[s("layers"), Seg::Int(1)], Value::Int(32));
-        b.insert(&[s("lr")], Value::Float(0.001));
-        b.insert(&[s("nested"), s("a")], Value::Int(1));
-        b.insert(&[s("nested"), s("b"), s("c")], Value::Str("x".into()));
-        b.insert(&[s("use_bn")], Value::Bool(true));
+        b.insert(&[s("batch_size")], Value::Int(32)).unwrap();
+        b.insert(&[s("dropout")], Value::None).unwrap();
+        b.insert(&[s("emptylist")], Value::ArrayMarker).unwrap();
+        b.insert(&[s("empty")], Value::ObjectMarker).unwrap();
+        b.insert(&[s("layers")], Value::ArrayMarker).unwrap();
+        b.insert(&[s("layers"), Seg::Int(0)], Value::Int(64))
+            .unwrap();
+        b.insert(&[s("layers"), Seg::Int(1)], Value::Int(32))
+            .unwrap();
+        b.insert(&[s("lr")], Value::Float(0.001)).unwrap();
+        b.insert(&[s("nested"), s("a")], Value::Int(1)).unwrap();
+        b.insert(&[s("nested"), s("b"), s("c")], Value::Str("x".into()))
+            .unwrap();
+        b.insert(&[s("use_bn")], Value::Bool(true)).unwrap();
         let n = b.build();
         assert_eq!(n.get("batch_size"), Some(&Node::Int(32)));
         assert_eq!(n.get("dropout"), Some(&Node::None));
@@ -177,9 +206,10 @@ mod tests {
     #[test]
     fn int_children_without_marker_are_a_dict_and_gaps_are_none() {
         let mut b = TreeBuilder::new();
-        b.insert(&[s("d"), Seg::Int(1)], Value::Str("one".into()));
-        b.insert(&[s("l")], Value::ArrayMarker);
-        b.insert(&[s("l"), Seg::Int(2)], Value::Int(7));
+        b.insert(&[s("d"), Seg::Int(1)], Value::Str("one".into()))
+            .unwrap();
+        b.insert(&[s("l")], Value::ArrayMarker).unwrap();
+        b.insert(&[s("l"), Seg::Int(2)], Value::Int(7)).unwrap();
         let n = b.build();
         assert_eq!(
             n.get("d"),
@@ -188,6 +218,41 @@ mod tests {
         assert_eq!(
             n.get("l"),
             Some(&Node::List(vec![Node::None, Node::None, Node::Int(7)]))
+        );
+    }
+
+    #[test]
+    fn sparse_lists_fold_as_dicts_and_deep_paths_are_refused() {
+        let mut b = TreeBuilder::new();
+        b.insert(&[s("ok")], Value::ArrayMarker).unwrap();
+        b.insert(&[s("ok"), Seg::Int(60)], Value::Int(7)).unwrap();
+        b.insert(&[s("sparse")], Value::ArrayMarker).unwrap();
+        b.insert(&[s("sparse"), Seg::Int(0)], Value::Int(1))
+            .unwrap();
+        b.insert(&[s("sparse"), Seg::Int(100)], Value::Int(2))
+            .unwrap();
+        let n = b.build();
+        // 60 holes for 1 element: within 1 + MAX_LIST_HOLES
+        assert!(matches!(n.get("ok"), Some(Node::List(l)) if l.len() == 61));
+        // 99 holes for 2 elements: a dict of what is there
+        assert_eq!(
+            n.get("sparse"),
+            Some(&Node::Dict(vec![
+                (Seg::Int(0), Node::Int(1)),
+                (Seg::Int(100), Node::Int(2))
+            ]))
+        );
+        let mut b = TreeBuilder::new();
+        let deep = vec![s("a"); MAX_DEPTH];
+        b.insert(&deep, Value::Int(1)).unwrap();
+        let deeper = vec![s("a"); MAX_DEPTH + 1];
+        assert_eq!(
+            b.insert(&deeper, Value::Int(1)),
+            Err(DepthError(MAX_DEPTH + 1))
+        );
+        assert_eq!(
+            DepthError(MAX_DEPTH + 1).to_string(),
+            "key path of 257 segments is deeper than 256"
         );
     }
 }

@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod bytes;
 mod format;
 #[cfg(test)]
 mod live_tests;
@@ -149,6 +150,119 @@ fn is_vanished(e: &Error) -> bool {
     matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
 }
 
+/// What the MANIFEST says about the live state of the `default` column family.
+struct Manifest {
+    log_number: u64,
+    prev_log_number: u64,
+    /// Live table files, unordered.
+    live: Vec<NewFile>,
+}
+
+/// Reads every version edit of a MANIFEST (`path` only for messages) and
+/// applies them in order.
+fn apply_manifest(manifest: &[u8], manifest_path: &Path) -> Result<Manifest, Error> {
+    let records = read_records_whole(manifest).map_err(|b| b.at(manifest_path))?;
+    let mut log_number = 0u64;
+    let mut prev_log_number = 0u64;
+    let mut files: BTreeMap<u32, BTreeMap<u64, NewFile>> = BTreeMap::new();
+    for rec in &records {
+        let edit = decode_version_edit(rec).map_err(|b| b.at(manifest_path))?;
+        if let Some(c) = &edit.comparator {
+            if c.as_slice() != b"leveldb.BytewiseComparator" {
+                return Err(Error::Unsupported {
+                    path: manifest_path.to_path_buf(),
+                    reason: format!("comparator {:?}", String::from_utf8_lossy(c)),
+                });
+            }
+        }
+        let cf = edit.column_family;
+        if cf == 0 {
+            if let Some(n) = edit.log_number {
+                log_number = n;
+            }
+        }
+        if let Some(n) = edit.prev_log_number {
+            prev_log_number = n;
+        }
+        let cf_files = files.entry(cf).or_default();
+        if edit.column_family_drop {
+            cf_files.clear();
+        }
+        for (_, number) in &edit.deleted_files {
+            cf_files.remove(number);
+        }
+        for f in edit.new_files {
+            cf_files.insert(f.number, f);
+        }
+    }
+    if records.is_empty() {
+        return Err(Error::Corruption {
+            path: manifest_path.to_path_buf(),
+            reason: "MANIFEST holds no version edits".into(),
+        });
+    }
+    if let Some((cf, _)) = files.iter().find(|(cf, f)| **cf != 0 && !f.is_empty()) {
+        return Err(Error::Unsupported {
+            path: manifest_path.to_path_buf(),
+            reason: format!("column family {cf} (not default) holds table files"),
+        });
+    }
+    let live: Vec<NewFile> = files.remove(&0).unwrap_or_default().into_values().collect();
+    if live.iter().any(|f| f.oldest_blob_file != 0) {
+        return Err(Error::Unsupported {
+            path: manifest_path.to_path_buf(),
+            reason: "table files reference blob files (BlobDB)".into(),
+        });
+    }
+    Ok(Manifest {
+        log_number,
+        prev_log_number,
+        live,
+    })
+}
+
+/// Replays one WAL file (number `num`, `path` only for messages) into the
+/// memtable entries `mem` (unsorted) and `tombstones`.
+fn replay_wal(
+    data: &[u8],
+    num: u64,
+    path: &Path,
+    mem: &mut Vec<Entry>,
+    tombstones: &mut Tombstones,
+) -> Result<(), Error> {
+    for rec in read_records(data, Some(num)).map_err(|b| b.at(path))? {
+        let batch = decode_batch(&rec).map_err(|b| b.at(path))?;
+        for (i, (cf, op)) in batch.ops.into_iter().enumerate() {
+            let seq = batch.sequence.saturating_add(i as u64);
+            if cf != 0 {
+                return Err(Error::Unsupported {
+                    path: path.to_path_buf(),
+                    reason: format!("write to column family {cf} (not default)"),
+                });
+            }
+            let (key, kind, value) = match op {
+                Op::Put(k, v) => (k, Kind::Value, v),
+                Op::Delete(k) => (k, Kind::Deletion, &[][..]),
+                Op::SingleDelete(k) => (k, Kind::SingleDeletion, &[][..]),
+                Op::Merge(k, v) => (k, Kind::Merge, v),
+                Op::BlobIndex(k, v) => (k, Kind::BlobIndex, v),
+                Op::DeleteRange(b, e) => {
+                    tombstones.new_source();
+                    tombstones.push(b, e, seq);
+                    continue;
+                }
+            };
+            mem.push(Entry {
+                key: key.to_vec(),
+                seq,
+                kind,
+                value: value.to_vec(),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Db {
     /// Open read-only. Never creates, locks, renames or writes anything
     /// (files are opened with `File::open` only).
@@ -235,60 +349,11 @@ impl Db {
             manifest_len: manifest.len() as u64,
         });
         hook(&dir);
-        let records = read_records_whole(&manifest).map_err(|b| b.at(&manifest_path))?;
-
-        let mut log_number = 0u64;
-        let mut prev_log_number = 0u64;
-        let mut files: BTreeMap<u32, BTreeMap<u64, NewFile>> = BTreeMap::new();
-        for rec in &records {
-            let edit = decode_version_edit(rec).map_err(|b| b.at(&manifest_path))?;
-            if let Some(c) = &edit.comparator {
-                if c.as_slice() != b"leveldb.BytewiseComparator" {
-                    return Err(Error::Unsupported {
-                        path: manifest_path,
-                        reason: format!("comparator {:?}", String::from_utf8_lossy(c)),
-                    });
-                }
-            }
-            let cf = edit.column_family;
-            if cf == 0 {
-                if let Some(n) = edit.log_number {
-                    log_number = n;
-                }
-            }
-            if let Some(n) = edit.prev_log_number {
-                prev_log_number = n;
-            }
-            let cf_files = files.entry(cf).or_default();
-            if edit.column_family_drop {
-                cf_files.clear();
-            }
-            for (_, number) in &edit.deleted_files {
-                cf_files.remove(number);
-            }
-            for f in edit.new_files {
-                cf_files.insert(f.number, f);
-            }
-        }
-        if records.is_empty() {
-            return Err(Error::Corruption {
-                path: manifest_path,
-                reason: "MANIFEST holds no version edits".into(),
-            });
-        }
-        if let Some((cf, _)) = files.iter().find(|(cf, f)| **cf != 0 && !f.is_empty()) {
-            return Err(Error::Unsupported {
-                path: manifest_path,
-                reason: format!("column family {cf} (not default) holds table files"),
-            });
-        }
-        let mut live: Vec<NewFile> = files.remove(&0).unwrap_or_default().into_values().collect();
-        if live.iter().any(|f| f.oldest_blob_file != 0) {
-            return Err(Error::Unsupported {
-                path: manifest_path,
-                reason: "table files reference blob files (BlobDB)".into(),
-            });
-        }
+        let Manifest {
+            log_number,
+            prev_log_number,
+            mut live,
+        } = apply_manifest(&manifest, &manifest_path)?;
         // Newest first: L0 by largest seqno then file number (descending), then levels.
         live.sort_by(|a, b| {
             a.level.cmp(&b.level).then_with(|| {
@@ -330,36 +395,7 @@ impl Db {
         let mut mem: Vec<Entry> = Vec::new();
         for (num, path) in &logs {
             let data = read_whole(path)?;
-            for rec in read_records(&data, Some(*num)).map_err(|b| b.at(path))? {
-                let batch = decode_batch(&rec).map_err(|b| b.at(path))?;
-                for (i, (cf, op)) in batch.ops.into_iter().enumerate() {
-                    let seq = batch.sequence.saturating_add(i as u64);
-                    if cf != 0 {
-                        return Err(Error::Unsupported {
-                            path: path.clone(),
-                            reason: format!("write to column family {cf} (not default)"),
-                        });
-                    }
-                    let (key, kind, value) = match op {
-                        Op::Put(k, v) => (k, Kind::Value, v),
-                        Op::Delete(k) => (k, Kind::Deletion, &[][..]),
-                        Op::SingleDelete(k) => (k, Kind::SingleDeletion, &[][..]),
-                        Op::Merge(k, v) => (k, Kind::Merge, v),
-                        Op::BlobIndex(k, v) => (k, Kind::BlobIndex, v),
-                        Op::DeleteRange(b, e) => {
-                            tombstones.new_source();
-                            tombstones.push(b, e, seq);
-                            continue;
-                        }
-                    };
-                    mem.push(Entry {
-                        key: key.to_vec(),
-                        seq,
-                        kind,
-                        value: value.to_vec(),
-                    });
-                }
-            }
+            replay_wal(&data, *num, path, &mut mem, &mut tombstones)?;
         }
         mem.sort_by(|a, b| a.key.cmp(&b.key).then(b.seq.cmp(&a.seq)));
         tombstones.finish();

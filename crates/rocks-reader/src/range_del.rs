@@ -133,19 +133,25 @@ impl Tombstones {
                 break;
             }
             if slice(&self.arena, &t.end) > key {
-                sweep.active.push(sweep.next);
+                sweep.active.push((t.seq, sweep.next));
             }
             sweep.next += 1;
         }
-        let arena = &self.arena;
-        let items = &self.items;
-        sweep
-            .active
-            .retain(|&i| items.get(i).is_some_and(|t| slice(arena, &t.end) > key));
-        sweep
-            .active
-            .iter()
-            .any(|&i| items.get(i).is_some_and(|t| t.seq > seq))
+        // The newest tombstone seen so far is on top; one that ended before `key` has
+        // ended for every later key too, so it is dropped for good. Each tombstone is
+        // pushed and popped once: a scan stays O((keys + tombstones) log tombstones)
+        // however many tombstones overlap.
+        while let Some(&(tseq, i)) = sweep.active.peek() {
+            if self
+                .items
+                .get(i)
+                .is_some_and(|t| slice(&self.arena, &t.end) > key)
+            {
+                return tseq > seq;
+            }
+            sweep.active.pop();
+        }
+        false
     }
 }
 
@@ -154,7 +160,9 @@ impl Tombstones {
 pub(crate) struct Sweep {
     started: bool,
     next: usize,
-    active: Vec<usize>,
+    /// (seq, item) of the tombstones begun at or before the last key, newest
+    /// on top; some may have ended (dropped when they reach the top).
+    active: std::collections::BinaryHeap<(u64, usize)>,
 }
 
 #[cfg(test)]
@@ -222,5 +230,46 @@ mod tests {
         empty.push(b"x", b"x", 1);
         empty.finish();
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn many_overlapping_tombstones_match_naive() {
+        // xorshift: deterministic pseudo-random ranges over 2-byte keys, many
+        // overlapping (the case a per-key scan of the active set made quadratic)
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut ts = Vec::new();
+        for _ in 0..300 {
+            let a = (next() % 200) as u16;
+            let len = (next() % 120) as u16;
+            ts.push((a.to_be_bytes(), (a + len).to_be_bytes(), next() % 1000));
+        }
+        ts.sort();
+        let mut set = Tombstones::default();
+        set.new_source();
+        for (b, e, s) in &ts {
+            set.push(b, e, *s);
+        }
+        set.finish();
+        for start in [0u16, 37, 150] {
+            let mut sweep = Sweep::default();
+            for k in start..330 {
+                let key = k.to_be_bytes();
+                let seq = next() % 1000;
+                let naive = ts.iter().any(|(b, e, s)| {
+                    b.as_slice() <= &key[..] && &key[..] < e.as_slice() && *s > seq
+                });
+                assert_eq!(
+                    set.covers(&mut sweep, &key, seq),
+                    naive,
+                    "key {k} seq {seq}"
+                );
+            }
+        }
     }
 }

@@ -12,11 +12,37 @@ use crate::format::Bad;
 use crate::range_del::Tombstones;
 use crate::Error;
 
+/// Where a table's bytes come from.
+#[derive(Debug)]
+enum Backing {
+    /// An open file, read with positioned reads.
+    File(File),
+    /// The whole table in memory (fuzzing and tests, see [`crate::bytes`]).
+    Mem(Vec<u8>),
+}
+
+impl Backing {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        match self {
+            Backing::File(f) => read_at(f, buf, offset),
+            Backing::Mem(m) => {
+                let src = usize::try_from(offset)
+                    .ok()
+                    .and_then(|o| Some(o..o.checked_add(buf.len())?))
+                    .and_then(|r| m.get(r))
+                    .ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// An open SST file.
 #[derive(Debug)]
 pub(crate) struct Table {
     pub(crate) path: PathBuf,
-    file: File,
+    file: Backing,
     file_len: u64,
     checksum: u8,
     /// (user-key part of the separator, data block handle), sorted.
@@ -65,9 +91,30 @@ impl Table {
     pub(crate) fn open(path: PathBuf, tombstones: &mut Tombstones) -> Result<Table, Error> {
         let file = File::open(&path).map_err(|e| io(&path, e))?;
         let file_len = file.metadata().map_err(|e| io(&path, e))?.len();
+        Table::open_backing(path, Backing::File(file), file_len, tombstones)
+    }
+
+    /// [`Table::open`] on a whole table held in memory; `path` is only
+    /// used in messages.
+    pub(crate) fn from_bytes(
+        path: PathBuf,
+        data: Vec<u8>,
+        tombstones: &mut Tombstones,
+    ) -> Result<Table, Error> {
+        let len = data.len() as u64;
+        Table::open_backing(path, Backing::Mem(data), len, tombstones)
+    }
+
+    fn open_backing(
+        path: PathBuf,
+        file: Backing,
+        file_len: u64,
+        tombstones: &mut Tombstones,
+    ) -> Result<Table, Error> {
         let tail_len = file_len.min(NEW_FOOTER_LEN as u64);
         let mut tail = vec![0u8; tail_len as usize];
-        read_at(&file, &mut tail, file_len - tail_len).map_err(|e| io(&path, e))?;
+        file.read_at(&mut tail, file_len - tail_len)
+            .map_err(|e| io(&path, e))?;
         let footer = decode_footer(&tail).map_err(|b| b.at(&path))?;
         let mut table = Table {
             path,
@@ -93,7 +140,24 @@ impl Table {
         let index = decode_index(&index, props.index_value_is_delta_encoded)
             .map_err(|b| table.bad(b, "index block"))?;
         let mut user_index = Vec::with_capacity(index.len());
+        // Data blocks are written one after the other: an index whose handles
+        // go back or overlap is damaged, and would make a scan read the same
+        // bytes over and over (time quadratic in the file size).
+        let mut next_free = 0u64;
         for (key, handle) in index {
+            if handle.offset < next_free {
+                return Err(table.bad(
+                    Bad::corrupt(format!(
+                        "data block handle (offset {}, size {}) overlaps the previous block",
+                        handle.offset, handle.size
+                    )),
+                    "index block",
+                ));
+            }
+            next_free = handle
+                .offset
+                .saturating_add(handle.size)
+                .saturating_add(BLOCK_TRAILER_LEN);
             let uk = if props.index_key_is_user_key {
                 key
             } else {
@@ -198,7 +262,9 @@ impl Table {
             });
         }
         let mut raw = crate::pool::take_len(total as usize);
-        let res = read_at(&self.file, &mut raw, h.offset)
+        let res = self
+            .file
+            .read_at(&mut raw, h.offset)
             .map_err(|e| io(&self.path, e))
             .and_then(|()| {
                 unwrap_block_into(&mut raw, self.checksum, h.offset, out)
