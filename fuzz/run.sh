@@ -32,13 +32,15 @@ run_one() {
         -print_final_stats=1 >"$log" 2>&1
     rc=$?
     end=$(date +%s)
-    local execs
+    local execs fuzzed
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+    fuzzed=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE '[0-9]+ second' | grep -oE '[0-9]+')
     local result="no finding"
     if [[ $rc -ne 0 ]]; then
         result="FINDING (exit $rc, see $log and artifacts/$t/)"
     fi
-    printf '%s\t%s s\t%s execs\t%s\t%s\n' "$t" "$((end - start))" "${execs:-?}" "$result" \
+    printf '%s\t%s s fuzzing (%s s with build)\t%s execs\t%s\t%s\n' "$t" "${fuzzed:-?}" \
+        "$((end - start))" "${execs:-?}" "$result" \
         "$(date -u +%Y-%m-%d)" | tee -a logs/summary.tsv
     return $rc
 }
