@@ -437,3 +437,39 @@ fn filter_and_several_repositories_select_the_sdks_rows() {
     };
     assert_eq!(by_run(&got_rows), by_run(&want_rows));
 }
+
+/// Progress goes to a terminal only: a pipe gets no control characters, a terminal (`script`
+/// gives the binary one) gets `exporting i/N runs` lines, erased before the summary.
+#[test]
+fn progress_only_on_a_terminal() {
+    let repo = common::root().join("examples/campaign");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tcbench"))
+        .args(["aimrepo", "export", "--aim-repo"])
+        .arg(&repo)
+        .arg("--output")
+        .arg(tmp.path().join("piped"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(
+        !common::stderr(&out).contains('\x1b'),
+        "{:?}",
+        common::stderr(&out)
+    );
+    let cmd = format!(
+        "{} aimrepo export --aim-repo {} --output {}",
+        env!("CARGO_BIN_EXE_tcbench"),
+        repo.display(),
+        tmp.path().join("tty").display()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .expect("script (util-linux) gives the binary a terminal");
+    let text = common::stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("\r\x1b[Kexporting 0/27 runs"), "{text:?}");
+    let summary = text.find("exported 27 runs").unwrap();
+    assert!(text[..summary].ends_with("\r\x1b[K"), "{text:?}");
+}
