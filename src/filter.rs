@@ -594,7 +594,7 @@ impl Filter {
         let mut out = Vec::new();
         visit_fields(&self.expr, &mut |f| {
             if let Field::Param(p) = f {
-                let t = path_text(p);
+                let t = crate::frame::column_name(p);
                 if !out.contains(&t) {
                     out.push(t);
                 }
@@ -608,7 +608,7 @@ impl Filter {
         let mut out = Vec::new();
         visit_fields(&self.expr, &mut |f| {
             if let Field::Param(p) = f {
-                let t = path_text(p);
+                let t = crate::frame::column_name(p);
                 if !out.contains(&t) && !runs.iter().any(|r| lookup(&r.meta.attrs, p).is_some()) {
                     out.push(t);
                 }
@@ -621,21 +621,6 @@ impl Filter {
     pub fn matches(&self, run: &Run) -> bool {
         truthy(&eval(&self.expr, run))
     }
-}
-
-fn path_text(p: &[Seg]) -> String {
-    let mut s = String::new();
-    for seg in p {
-        match seg {
-            Seg::Str(k) if s.is_empty() => s.push_str(k),
-            Seg::Str(k) => {
-                s.push('.');
-                s.push_str(k);
-            }
-            Seg::Int(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
 }
 
 fn visit_fields(e: &Expr, f: &mut impl FnMut(&Field)) {

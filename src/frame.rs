@@ -7,15 +7,25 @@ use crate::pyfmt::{json_float, json_str, PyVal};
 
 /// `json.dumps(obj)` with Python's defaults.
 pub fn json_dumps(node: &Node) -> String {
+    json_with(node, &json_str)
+}
+
+/// `json.dumps(obj, ensure_ascii=False)`: strings keep their non-ASCII characters.
+pub fn json_dumps_unicode(node: &Node) -> String {
+    json_with(node, &|s| serde_json::to_string(s).unwrap_or_default())
+}
+
+/// `json.dumps` with Python's separators, quoting strings (and dict keys) with `string`.
+fn json_with(node: &Node, string: &dyn Fn(&str) -> String) -> String {
     match node {
         Node::None | Node::Blob => "null".into(),
         Node::Bool(b) => if *b { "true" } else { "false" }.into(),
         Node::Int(i) => i.to_string(),
         Node::Float(f) => json_float(*f),
-        Node::Str(s) => json_str(s),
-        Node::Bytes(_) => json_str("<bytes>"),
+        Node::Str(s) => string(s),
+        Node::Bytes(_) => string("<bytes>"),
         Node::List(items) => {
-            let parts: Vec<String> = items.iter().map(json_dumps).collect();
+            let parts: Vec<String> = items.iter().map(|n| json_with(n, string)).collect();
             format!("[{}]", parts.join(", "))
         }
         Node::Dict(entries)
@@ -24,7 +34,7 @@ pub fn json_dumps(node: &Node) -> String {
         } => {
             let parts: Vec<String> = entries
                 .iter()
-                .map(|(k, v)| format!("{}: {}", json_str(&k.to_string()), json_dumps(v)))
+                .map(|(k, v)| format!("{}: {}", string(&k.to_string()), json_with(v, string)))
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
@@ -44,7 +54,8 @@ fn cell(node: &Node) -> PyVal {
     }
 }
 
-fn column_name(path: &[Seg]) -> String {
+/// A param path as a column name: `hparams.lr`, `hparams.d[1]`.
+pub fn column_name(path: &[Seg]) -> String {
     let mut s = String::new();
     for seg in path {
         match seg {

@@ -29,8 +29,8 @@ use parquet::file::properties::WriterProperties;
 
 use crate::cli::RepoArgs;
 use crate::commands::Status;
+use crate::frame::json_dumps_unicode as json_text;
 use crate::printer;
-use crate::pyfmt::json_float;
 
 /// Rows per Parquet row group, and per batch a trace is streamed in.
 pub const BATCH: usize = 65_536;
@@ -305,33 +305,6 @@ impl Kind {
                 None | Some(Node::None | Node::Blob) => None,
                 Some(n) => Some(json_text(&sort_keys(n))),
             }))),
-        }
-    }
-}
-
-/// `json.dumps(node, ensure_ascii=False)` with Python's default separators.
-fn json_text(node: &Node) -> String {
-    let string = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    match node {
-        Node::None | Node::Blob => "null".into(),
-        Node::Bool(b) => if *b { "true" } else { "false" }.into(),
-        Node::Int(i) => i.to_string(),
-        Node::Float(f) => json_float(*f),
-        Node::Str(s) => string(s),
-        Node::Bytes(_) => string("<bytes>"),
-        Node::List(items) => {
-            let parts: Vec<String> = items.iter().map(json_text).collect();
-            format!("[{}]", parts.join(", "))
-        }
-        Node::Dict(entries)
-        | Node::Object {
-            fields: entries, ..
-        } => {
-            let parts: Vec<String> = entries
-                .iter()
-                .map(|(k, v)| format!("{}: {}", string(&k.to_string()), json_text(v)))
-                .collect();
-            format!("{{{}}}", parts.join(", "))
         }
     }
 }
