@@ -146,6 +146,8 @@ pub fn load_pruned(
     let mut status = Status::Success;
     let mut runs: Vec<Run> = Vec::new();
     let mut origin: HashMap<String, usize> = HashMap::new();
+    // position in `runs` of each hash kept, to compare a duplicate with its first copy
+    let mut kept_at: HashMap<String, usize> = HashMap::new();
     for (i, src) in sources.iter().enumerate() {
         let scan = src
             .repo
@@ -163,6 +165,7 @@ pub fn load_pruned(
         for run in scan.runs {
             let Some(&first) = origin.get(run.hash()) else {
                 origin.insert(run.hash().to_owned(), i);
+                kept_at.insert(run.hash().to_owned(), runs.len());
                 runs.push(run);
                 continue;
             };
@@ -171,9 +174,9 @@ pub fn load_pruned(
                 .map(|s| s.shown.display().to_string())
                 .unwrap_or_default();
             // Debug text, not `==`: a NaN param is the same NaN in both copies
-            let same = runs
-                .iter()
-                .find(|r| r.hash() == run.hash())
+            let same = kept_at
+                .get(run.hash())
+                .and_then(|&k| runs.get(k))
                 .is_some_and(|r| format!("{r:?}") == format!("{run:?}"));
             if same {
                 printer::warn(format!(
