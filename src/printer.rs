@@ -30,3 +30,11 @@ pub fn warn(msg: impl std::fmt::Display) {
 pub fn note(msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "tcbench: {msg}");
 }
+
+/// Redraws the progress line on stderr (callers draw it only when stderr is a terminal);
+/// an empty `line` erases it.
+pub fn progress(line: &str) {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "\r\x1b[K{line}");
+    let _ = err.flush();
+}

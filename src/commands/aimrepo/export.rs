@@ -809,23 +809,16 @@ impl Progress {
         }
         self.last = Some(std::time::Instant::now());
         self.shown = true;
-        use std::io::Write;
-        let mut err = std::io::stderr();
-        let _ = write!(
-            err,
-            "\r\x1b[Kexporting {done}/{} runs, {}",
+        printer::progress(&format!(
+            "exporting {done}/{} runs, {}",
             self.total,
             plural(rows, "metric row")
-        );
-        let _ = err.flush();
+        ));
     }
 
     fn clear(&mut self) {
         if self.shown {
-            use std::io::Write;
-            let mut err = std::io::stderr();
-            let _ = write!(err, "\r\x1b[K");
-            let _ = err.flush();
+            printer::progress("");
             self.shown = false;
         }
     }

@@ -100,7 +100,6 @@ fn destination_text(plan: &Plan) -> String {
 
 /// A `\r` progress line on stderr while the merge runs, when stderr is a terminal.
 fn progress_line(progress: &Progress, plan: &Plan, done: &AtomicBool) {
-    let mut err = std::io::stderr();
     while !done.load(Ordering::Relaxed) {
         let line = if progress.verifying.load(Ordering::Relaxed) {
             format!(
@@ -117,12 +116,10 @@ fn progress_line(progress: &Progress, plan: &Plan, done: &AtomicBool) {
                 size_text(plan.bytes)
             )
         };
-        let _ = write!(err, "\r\x1b[K{line}");
-        let _ = err.flush();
+        printer::progress(&line);
         std::thread::sleep(Duration::from_millis(100));
     }
-    let _ = write!(err, "\r\x1b[K");
-    let _ = err.flush();
+    printer::progress("");
 }
 
 /// The runs of each source that match `filter` (read with our reader; a run it cannot read
