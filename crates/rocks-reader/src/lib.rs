@@ -367,15 +367,22 @@ impl Db {
         let mut tables = Vec::with_capacity(live.len());
         let mut tombstones = Tombstones::default();
         for f in &live {
-            let mut p = dir.join(format!("{:06}.sst", f.number));
-            if !p.exists() {
-                let ldb = dir.join(format!("{:06}.ldb", f.number));
-                if ldb.exists() {
-                    p = ldb;
-                }
-            }
             tombstones.new_source();
-            tables.push(Table::open(p, &mut tombstones)?);
+            let sst = dir.join(format!("{:06}.sst", f.number));
+            let table = match Table::open(sst, &mut tombstones) {
+                // LevelDB's name for the same file
+                Err(Error::Io { path, source })
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    let ldb = dir.join(format!("{:06}.ldb", f.number));
+                    if !ldb.exists() {
+                        return Err(Error::Io { path, source });
+                    }
+                    Table::open(ldb, &mut tombstones)?
+                }
+                other => other?,
+            };
+            tables.push(table);
         }
 
         // WAL replay.

@@ -31,7 +31,22 @@ fn take_dirty() -> Vec<u8> {
 /// contents are whatever an earlier user left, zero only where it had to grow. Saves
 /// zero-filling a few hundred KB per block read.
 pub(crate) fn take_len(len: usize) -> Vec<u8> {
-    let mut buf = take_dirty();
+    // the smallest kept buffer that holds `len` bytes, else the largest one: a
+    // buffer that must grow is reallocated and its new pages zeroed
+    let mut buf = POOL
+        .with(|p| {
+            let mut p = p.borrow_mut();
+            let fits = |b: &Vec<u8>| b.capacity() >= len;
+            let best = p
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| fits(b))
+                .min_by_key(|(_, b)| b.capacity())
+                .or_else(|| p.iter().enumerate().max_by_key(|(_, b)| b.capacity()))
+                .map(|(i, _)| i);
+            best.map(|i| p.swap_remove(i))
+        })
+        .unwrap_or_default();
     buf.truncate(len);
     buf.resize(len, 0);
     buf

@@ -1,5 +1,7 @@
-//! Range tombstones. All tombstones of a database live in one byte arena,
-//! sorted by begin key; an iterator walking keys in ascending order asks
+//! Range tombstones. The tombstones of a database point into the
+//! range-deletion blocks of its tables, kept whole (RocksDB stores every
+//! tombstone key unshared, so nothing is copied per tombstone), or into one
+//! byte arena (the WAL's); they are sorted by begin key; an iterator walking keys in ascending order asks
 //! "is this (key, seq) deleted by a DeleteRange?" through a [`Sweep`] that
 //! only ever moves forward, so a scan costs O(keys + tombstones) and no
 //! allocation per tombstone.
@@ -9,7 +11,10 @@ use std::ops::Range;
 /// Every `DeleteRange(begin, end)` of a database, with its sequence number.
 #[derive(Debug)]
 pub(crate) struct Tombstones {
+    /// Buffer 0: begin and end keys copied one by one (WAL, rebuilt keys).
     arena: Vec<u8>,
+    /// Buffers 1..: range-deletion blocks, whole.
+    blocks: Vec<Vec<u8>>,
     items: Vec<Tomb>,
     /// Sources (tables, WAL) that added tombstones; each adds them sorted.
     runs: usize,
@@ -23,6 +28,7 @@ impl Default for Tombstones {
     fn default() -> Self {
         Tombstones {
             arena: crate::pool::take(),
+            blocks: Vec::new(),
             items: Vec::new(),
             runs: 0,
             run_open: false,
@@ -34,11 +40,16 @@ impl Default for Tombstones {
 impl Drop for Tombstones {
     fn drop(&mut self) {
         crate::pool::give(std::mem::take(&mut self.arena));
+        for b in self.blocks.drain(..) {
+            crate::pool::give(b);
+        }
     }
 }
 
 #[derive(Debug, Clone)]
 struct Tomb {
+    /// Which buffer `begin` and `end` are in: 0 the arena, i > 0 `blocks[i - 1]`.
+    buf: usize,
     begin: Range<usize>,
     end: Range<usize>,
     seq: u64,
@@ -46,6 +57,49 @@ struct Tomb {
 
 fn slice<'a>(buf: &'a [u8], r: &Range<usize>) -> &'a [u8] {
     buf.get(r.clone()).unwrap_or(&[])
+}
+
+/// Records the tombstones of one range-deletion block (see [`Tombstones::add_block`]).
+pub(crate) struct BlockPusher<'a> {
+    buf: usize,
+    arena: &'a mut Vec<u8>,
+    items: &'a mut Vec<Tomb>,
+}
+
+impl BlockPusher<'_> {
+    /// `DeleteRange(block[begin], block[end])` at `seq`; nothing is copied. An
+    /// empty range (RocksDB never writes one) is kept: it covers no key, as
+    /// [`Tombstones::covers`] only takes tombstones with `begin <= key < end`.
+    pub(crate) fn in_block(&mut self, begin: Range<usize>, end: Range<usize>, seq: u64) {
+        self.items.push(Tomb {
+            buf: self.buf,
+            begin,
+            end,
+            seq,
+        });
+    }
+
+    /// A tombstone whose begin key is not stored whole in the block: both
+    /// keys are copied to the arena.
+    pub(crate) fn copied(&mut self, begin: &[u8], end: &[u8], seq: u64) {
+        push_copy(self.arena, self.items, begin, end, seq);
+    }
+}
+
+fn push_copy(arena: &mut Vec<u8>, items: &mut Vec<Tomb>, begin: &[u8], end: &[u8], seq: u64) {
+    if begin >= end {
+        return;
+    }
+    let b = arena.len();
+    arena.extend_from_slice(begin);
+    let e = arena.len();
+    arena.extend_from_slice(end);
+    items.push(Tomb {
+        buf: 0,
+        begin: b..e,
+        end: e..arena.len(),
+        seq,
+    });
 }
 
 impl Tombstones {
@@ -58,39 +112,69 @@ impl Tombstones {
 
     /// Adds `DeleteRange(begin, end)` written at `seq` (empty ranges are dropped).
     pub(crate) fn push(&mut self, begin: &[u8], end: &[u8], seq: u64) {
-        if begin >= end {
-            return;
-        }
-        let b = self.arena.len();
-        self.arena.extend_from_slice(begin);
-        let e = self.arena.len();
-        self.arena.extend_from_slice(end);
-        let item = Tomb {
-            begin: b..e,
-            end: e..self.arena.len(),
-            seq,
+        let before = self.items.len();
+        push_copy(&mut self.arena, &mut self.items, begin, end, seq);
+        self.note_added(before);
+    }
+
+    /// Adds the tombstones of one range-deletion block, in begin order:
+    /// `walk` reads `block` and hands each tombstone to the pusher, which
+    /// keeps ranges into the block; the block is kept as long as `self`.
+    pub(crate) fn add_block<E>(
+        &mut self,
+        block: Vec<u8>,
+        walk: impl FnOnce(&[u8], &mut BlockPusher<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let before = self.items.len();
+        let mut pusher = BlockPusher {
+            buf: self.blocks.len() + 1,
+            arena: &mut self.arena,
+            items: &mut self.items,
         };
-        if !self.run_open {
+        let res = walk(&block, &mut pusher);
+        if self.items.len() > before {
+            self.blocks.push(block);
+        } else {
+            crate::pool::give(block);
+        }
+        self.note_added(before);
+        res
+    }
+
+    fn note_added(&mut self, before: usize) {
+        if self.items.len() > before && !self.run_open {
             self.run_open = true;
             self.runs += 1;
         }
-        self.items.push(item);
+    }
+
+    fn buf(&self, i: usize) -> &[u8] {
+        match i {
+            0 => &self.arena,
+            i => self.blocks.get(i - 1).map_or(&[], |b| b),
+        }
+    }
+
+    fn begin_of_item(&self, t: &Tomb) -> &[u8] {
+        slice(self.buf(t.buf), &t.begin)
+    }
+
+    fn end_of_item(&self, t: &Tomb) -> &[u8] {
+        slice(self.buf(t.buf), &t.end)
     }
 
     /// Sorts by begin key (a no-op for the common single source).
     pub(crate) fn finish(&mut self) {
         if self.runs > 1 {
-            let arena = &self.arena;
-            self.items
-                .sort_by(|a, b| slice(arena, &a.begin).cmp(slice(arena, &b.begin)));
+            let mut items = std::mem::take(&mut self.items);
+            items.sort_by(|a, b| self.begin_of_item(a).cmp(self.begin_of_item(b)));
+            self.items = items;
             self.runs = 1;
         }
     }
 
     fn end_of(&self, i: usize) -> &[u8] {
-        self.items
-            .get(i)
-            .map_or(&[], |t| slice(&self.arena, &t.end))
+        self.items.get(i).map_or(&[], |t| self.end_of_item(t))
     }
 
     /// First item index whose tombstone, or a later one, may cover `key`:
@@ -123,16 +207,16 @@ impl Tombstones {
             if self
                 .items
                 .first()
-                .is_some_and(|t| slice(&self.arena, &t.begin) < key)
+                .is_some_and(|t| self.begin_of_item(t) < key)
             {
                 sweep.next = self.first_relevant(key);
             }
         }
         while let Some(t) = self.items.get(sweep.next) {
-            if slice(&self.arena, &t.begin) > key {
+            if self.begin_of_item(t) > key {
                 break;
             }
-            if slice(&self.arena, &t.end) > key {
+            if self.end_of_item(t) > key {
                 sweep.active.push((t.seq, sweep.next));
             }
             sweep.next += 1;
@@ -142,11 +226,7 @@ impl Tombstones {
         // pushed and popped once: a scan stays O((keys + tombstones) log tombstones)
         // however many tombstones overlap.
         while let Some(&(tseq, i)) = sweep.active.peek() {
-            if self
-                .items
-                .get(i)
-                .is_some_and(|t| slice(&self.arena, &t.end) > key)
-            {
+            if self.items.get(i).is_some_and(|t| self.end_of_item(t) > key) {
                 return tseq > seq;
             }
             sweep.active.pop();
@@ -230,6 +310,89 @@ mod tests {
         empty.push(b"x", b"x", 1);
         empty.finish();
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn block_tombstones_kept_in_place_match_naive() {
+        // two "tables" (one stores every key whole, one rebuilds keys from shared
+        // prefixes, which are copied) and a WAL tombstone, as Db::open adds them
+        let a = [("b", "f", 10u64), ("d", "h", 5), ("m", "p", 3)];
+        let b = [
+            ("a", "c", 20u64),
+            ("c", "c", 7),
+            ("e", "g", 8),
+            ("x", "z", 1),
+        ];
+        let wal = ("g", "n", 4u64);
+        let mut set = Tombstones::default();
+        for (table, whole) in [(&a[..], true), (&b[..], false)] {
+            set.new_source();
+            // a block: [begin][end] pairs back to back; ranges point into it
+            let mut block = crate::pool::take();
+            let mut spans = Vec::new();
+            for (bg, en, s) in table {
+                let b0 = block.len();
+                block.extend_from_slice(bg.as_bytes());
+                let e0 = block.len();
+                block.extend_from_slice(en.as_bytes());
+                spans.push((b0..e0, e0..block.len(), *s));
+            }
+            set.add_block(block, |blk, pusher| {
+                for (br, er, s) in spans {
+                    if whole {
+                        pusher.in_block(br, er, s);
+                    } else {
+                        pusher.copied(&blk[br], &blk[er], s);
+                    }
+                }
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        }
+        set.new_source();
+        set.push(wal.0.as_bytes(), wal.1.as_bytes(), wal.2);
+        set.finish();
+        let all: Vec<_> = a.iter().chain(&b).chain([&wal]).collect();
+        for seq in [0, 2, 4, 5, 8, 10, 20, 21] {
+            for start in ["", "c", "g", "y"] {
+                let mut sweep = Sweep::default();
+                for k in [
+                    "", "a", "b", "c", "d", "e", "f", "g", "h", "m", "n", "o", "x", "y", "z",
+                ] {
+                    if k < start {
+                        continue;
+                    }
+                    let naive = all
+                        .iter()
+                        .any(|(bg, en, s)| *bg <= k && k < *en && *s > seq);
+                    assert_eq!(
+                        set.covers(&mut sweep, k.as_bytes(), seq),
+                        naive,
+                        "key {k} seq {seq} from {start}"
+                    );
+                }
+            }
+        }
+        // an empty or inverted range in a block covers nothing
+        let mut set = Tombstones::default();
+        set.add_block(b"bbbca".to_vec(), |_, pusher| {
+            pusher.in_block(0..1, 1..2, 9); // [b, b)
+            pusher.in_block(2..4, 4..5, 9); // [bc, a)
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        set.finish();
+        let mut sweep = Sweep::default();
+        for k in ["", "a", "b", "bc", "c"] {
+            assert!(!set.covers(&mut sweep, k.as_bytes(), 0), "{k}");
+        }
+        // a block that adds nothing is not kept
+        let mut none = Tombstones::default();
+        none.add_block(b"xx".to_vec(), |_, _| Ok::<(), ()>(()))
+            .unwrap();
+        none.finish();
+        assert!(none.is_empty());
+        assert!(none.blocks.is_empty());
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::format::block::{decode_entries, decode_index, unwrap_block_into, walk_entries};
+use crate::format::block::{
+    decode_entries, decode_index, unwrap_block_into, walk_entries, walk_entries_raw, EntryKey,
+};
 use crate::format::coding::{decode_fixed32, Reader};
 use crate::format::footer::{decode_footer, BlockHandle, BLOCK_TRAILER_LEN, NEW_FOOTER_LEN};
 use crate::format::internal_key::{split_internal_key, Kind};
@@ -171,17 +173,30 @@ impl Table {
         if let Some(h) = range_del {
             let mut block = crate::pool::take();
             table.read_block_into(h, &mut block)?;
-            let res = walk_entries(&block, |ikey, end| {
-                let (begin, seq, kind) = split_internal_key(ikey)?;
-                if kind != Kind::RangeDeletion {
-                    return Err(Bad::corrupt("non-range-deletion entry"));
-                }
-                tombstones.push(begin, block.get(end).unwrap_or(&[]), seq);
-                Ok(())
-            })
-            .map_err(|b| table.bad(b, "range deletion block"));
-            crate::pool::give(block);
-            res?;
+            tombstones
+                .add_block(block, |block, pusher| {
+                    walk_entries_raw(block, |key, end| {
+                        let ikey = match &key {
+                            EntryKey::InBlock(r) => block.get(r.clone()).unwrap_or(&[]),
+                            EntryKey::Rebuilt(k) => k,
+                        };
+                        let (begin, seq, kind) = split_internal_key(ikey)?;
+                        if kind != Kind::RangeDeletion {
+                            return Err(Bad::corrupt("non-range-deletion entry"));
+                        }
+                        match key {
+                            // the user key is the internal key without its 8-byte trailer
+                            EntryKey::InBlock(r) => {
+                                pusher.in_block(r.start..r.start + begin.len(), end, seq)
+                            }
+                            EntryKey::Rebuilt(_) => {
+                                pusher.copied(begin, block.get(end).unwrap_or(&[]), seq)
+                            }
+                        }
+                        Ok(())
+                    })
+                })
+                .map_err(|b| table.bad(b, "range deletion block"))?;
         }
         Ok(table)
     }

@@ -150,6 +150,15 @@ fn key_from_delta(prev: &[u8], shared: u32, delta: &[u8]) -> DResult<Vec<u8>> {
     Ok(k)
 }
 
+/// Where [`walk_entries_raw`] found an entry's whole key.
+pub(crate) enum EntryKey<'a> {
+    /// The key is stored whole in the block (it shares no prefix with the
+    /// previous one): its byte range within the block.
+    InBlock(std::ops::Range<usize>),
+    /// The key was rebuilt from a shared prefix in a reused buffer.
+    Rebuilt(&'a [u8]),
+}
+
 /// Walk every entry of a block written with the ordinary entry format
 /// (data, meta-index, properties, range-deletion and pre-v4 index blocks):
 /// `shared varint32, non_shared varint32, value_len varint32, key delta,
@@ -159,22 +168,48 @@ pub(crate) fn walk_entries(
     data: &[u8],
     mut f: impl FnMut(&[u8], std::ops::Range<usize>) -> DResult<()>,
 ) -> DResult<()> {
+    walk_entries_raw(data, |key, value| match key {
+        EntryKey::InBlock(r) => f(data.get(r).unwrap_or(&[]), value),
+        EntryKey::Rebuilt(k) => f(k, value),
+    })
+}
+
+/// [`walk_entries`], telling where each key is: a key stored whole (every
+/// key of a range-deletion block, the first of each restart interval
+/// elsewhere) is given as a range of `data` and not copied.
+pub(crate) fn walk_entries_raw(
+    data: &[u8],
+    mut f: impl FnMut(EntryKey<'_>, std::ops::Range<usize>) -> DResult<()>,
+) -> DResult<()> {
     let area = entry_area(data)?;
     let mut r = Reader::new(area);
+    // The previous key: in `key`, or (when it was stored whole) at `prev` in the block.
     let mut key: Vec<u8> = Vec::new();
+    let mut prev: Option<std::ops::Range<usize>> = Some(0..0);
     while !r.is_empty() {
         let shared = r.varint32("entry shared length")? as usize;
-        let non_shared = r.varint32("entry key length")?;
+        let non_shared = r.varint32("entry key length")? as usize;
         let value_len = r.varint32("entry value length")?;
-        let delta = r.bytes(non_shared as usize, "entry key")?;
+        let key_start = r.pos();
+        let delta = r.bytes(non_shared, "entry key")?;
         let value_start = r.pos();
         r.bytes(value_len as usize, "entry value")?;
+        if shared == 0 {
+            let whole = key_start..value_start;
+            prev = Some(whole.clone());
+            f(EntryKey::InBlock(whole), value_start..r.pos())?;
+            continue;
+        }
+        if let Some(p) = prev.take() {
+            key.clear();
+            key.extend_from_slice(area.get(p).unwrap_or(&[]));
+        }
         if shared > key.len() {
             return Err(Bad::corrupt("shared key length exceeds previous key"));
         }
         key.truncate(shared);
         key.extend_from_slice(delta);
-        f(&key, value_start..r.pos())?;
+        f(EntryKey::Rebuilt(&key), value_start..r.pos())?;
     }
     Ok(())
 }
@@ -297,6 +332,32 @@ pub(crate) mod tests {
                 assert_eq!(&g.0, k);
                 assert_eq!(&g.1[..], &k[3..]);
             }
+        }
+    }
+
+    #[test]
+    fn raw_walk_gives_whole_keys_as_block_ranges() {
+        let keys: Vec<Vec<u8>> = (0..10).map(|i| format!("k{i:02}").into_bytes()).collect();
+        let entries: Vec<(&[u8], &[u8])> = keys.iter().map(|k| (k.as_slice(), &b"v"[..])).collect();
+        for interval in [1, 3] {
+            let block = build_block(&entries, interval);
+            let mut seen = Vec::new();
+            walk_entries_raw(&block, |key, value| {
+                let (whole, k) = match key {
+                    EntryKey::InBlock(r) => (true, block[r].to_vec()),
+                    EntryKey::Rebuilt(k) => (false, k.to_vec()),
+                };
+                assert_eq!(&block[value], b"v");
+                seen.push((whole, k));
+                Ok(())
+            })
+            .unwrap();
+            let want: Vec<(bool, Vec<u8>)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (i % interval == 0, k.clone()))
+                .collect();
+            assert_eq!(seen, want, "restart interval {interval}");
         }
     }
 

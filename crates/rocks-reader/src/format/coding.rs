@@ -61,7 +61,19 @@ impl<'a> Reader<'a> {
         Err(Bad::corrupt(format!("overlong varint in {what}")))
     }
 
+    #[inline]
     pub(crate) fn varint32(&mut self, what: &str) -> DResult<u32> {
+        // one-byte values (most lengths in a block) without the loop
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b & 0x80 == 0 {
+                self.pos += 1;
+                return Ok(u32::from(b));
+            }
+        }
+        self.varint32_slow(what)
+    }
+
+    fn varint32_slow(&mut self, what: &str) -> DResult<u32> {
         let mut result: u32 = 0;
         for shift in (0..32).step_by(7) {
             let b = self.u8(what)?;
