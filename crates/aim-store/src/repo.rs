@@ -166,15 +166,12 @@ impl Repo {
         self.scan_pruned(detail, |_| {})
     }
 
-    /// [`Repo::scan_with`], applying `prune` to each run's metadata as soon as it is read,
-    /// so that what a command does not need never accumulates over thousands of runs.
-    pub fn scan_pruned<F>(&self, detail: Detail, prune: F) -> Result<Scan, RepoError>
+    /// One run's metadata at `detail`, pruned.
+    fn read_one_meta<F>(&self, h: &str, detail: Detail, prune: &F) -> Result<RunMeta, RunError>
     where
-        F: Fn(&mut RunMeta) + Sync,
+        F: Fn(&mut RunMeta),
     {
-        let hashes = self.chunk_hashes()?;
-        let mut props = self.sqlite_runs()?;
-        let metas = par_map(&hashes, |h| match detail {
+        match detail {
             Detail::Full => self.read_meta(h).map(|mut m| {
                 prune(&mut m);
                 m
@@ -184,7 +181,26 @@ impl Repo {
                 end_time,
                 traces: Vec::new(),
             }),
+        }
+    }
+
+    /// [`Repo::scan_with`], applying `prune` to each run's metadata as soon as it is read,
+    /// so that what a command does not need never accumulates over thousands of runs.
+    pub fn scan_pruned<F>(&self, detail: Detail, prune: F) -> Result<Scan, RepoError>
+    where
+        F: Fn(&mut RunMeta) + Sync,
+    {
+        let hashes = self.chunk_hashes()?;
+        // SQLite is read on its own thread while the chunks are read
+        let (props, metas) = std::thread::scope(|s| {
+            let sqlite = s.spawn(|| self.sqlite_runs());
+            let metas = par_map(&hashes, |h| self.read_one_meta(h, detail, &prune));
+            let props = sqlite
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (props, metas)
         });
+        let mut props = props?;
         let mut scan = Scan::default();
         let chunk_set: BTreeSet<&str> = hashes.iter().map(String::as_str).collect();
         for (hash, meta) in hashes.iter().zip(metas) {

@@ -100,18 +100,31 @@ pub fn write_campaign(
         return Ok(saved);
     }
     let key_pos = c.groupby.iter().position(|g| g == &full);
-    for v in values {
+    let write_pair = |v: &PyVal| -> anyhow::Result<[PathBuf; 2]> {
         let subset: Vec<&RunRow> = members
             .iter()
             .copied()
-            .filter(|r| r.column(&full).is_some_and(|x| x.same(&v)))
+            .filter(|r| r.column(&full).is_some_and(|x| x.same(v)))
             .collect();
-        let p = folder.join(format!("runsinfo_{h}_{}.parquet", v.str_form()));
-        write_parquet(&p, &subset, metrics, contexts)?;
-        saved.push(p);
-        let p = folder.join(format!("summary_{h}_{}.csv", v.str_form()));
-        write_summary_csv(&p, c, metrics, key_pos.map(|i| (i, &v)))?;
-        saved.push(p);
+        let parquet = folder.join(format!("runsinfo_{h}_{}.parquet", v.str_form()));
+        write_parquet(&parquet, &subset, metrics, contexts)?;
+        let csv = folder.join(format!("summary_{h}_{}.csv", v.str_form()));
+        write_summary_csv(&csv, c, metrics, key_pos.map(|i| (i, v)))?;
+        Ok([parquet, csv])
+    };
+    // one thread per value: the files are independent, and each ends in an fsync
+    let written: Vec<anyhow::Result<[PathBuf; 2]>> = std::thread::scope(|s| {
+        let handles: Vec<_> = values
+            .iter()
+            .map(|v| s.spawn(move || write_pair(v)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    for pair in written {
+        saved.extend(pair?);
     }
     Ok(saved)
 }
