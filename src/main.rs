@@ -22,10 +22,27 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("tcbench: error: {err:#}");
+            eprintln!("tcbench: error: {}", error_line(&err));
             commands::Status::Failure.into()
         }
     }
+}
+
+/// The error and its causes on one line, `: `-separated, as anyhow's `{:#}` prints them —
+/// except that a cause whose text the line already holds is not repeated (our I/O errors
+/// name their cause in their own message, and also give it as their source).
+fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -64,6 +64,20 @@ fn default_repo_path_is_named_when_missing() {
 }
 
 #[test]
+fn an_error_names_its_cause_once() {
+    // `meta/chunks` is a file: listing it fails with the OS's "Not a directory", which the
+    // error names once (it used to be printed twice: in the message and as its cause)
+    let (_t, repo) = common::fixture_copy("campaign");
+    let chunks = repo.join(".aim/meta/chunks");
+    std::fs::remove_dir_all(&chunks).unwrap();
+    std::fs::write(&chunks, "x").unwrap();
+    let out = ls(&repo);
+    one_error_line(&out, &format!("`{}`", chunks.display()));
+    let err = common::stderr(&out);
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+}
+
+#[test]
 fn empty_repository_lists_nothing_and_succeeds() {
     let repo = common::fixture("empty");
     let out = ls(&repo);
