@@ -558,6 +558,47 @@ fn a_source_that_is_not_a_repository_is_an_error_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn a_source_run_whose_chunk_folder_is_a_symlink_loop_is_named_and_left_out() {
+    let (_t, src) = common::fixture_copy("campaign");
+    let all = hashes(&src);
+    let mut it = all.iter();
+    let (bad_meta, bad_seqs) = (it.next().unwrap().clone(), it.next().unwrap().clone());
+    for (kind, h) in [("meta", &bad_meta), ("seqs", &bad_seqs)] {
+        let chunk = src.join(".aim").join(kind).join("chunks").join(h);
+        std::fs::remove_dir_all(&chunk).unwrap();
+        std::os::unix::fs::symlink(h, &chunk).unwrap(); // points at itself
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("merged");
+    let out = merge(&[&src], &["--dst", s(&dst)]);
+    assert_eq!(out.status.code(), Some(3), "{}", common::stderr(&out));
+    let err = common::stderr(&out);
+    for (kind, h) in [("meta", &bad_meta), ("seqs", &bad_seqs)] {
+        let line = err
+            .lines()
+            .find(|l| l.contains(&format!("run {h}")))
+            .unwrap_or_else(|| panic!("run {h} not named: {err}"));
+        assert!(line.starts_with("tcbench: warning: "), "{line}");
+        assert!(line.contains(&format!(".aim/{kind}/chunks/{h}`")), "{line}");
+        assert!(
+            line.contains("symbolic link") && line.contains("left out"),
+            "{line}"
+        );
+    }
+    // every other run is merged and reads back like its source
+    let mut want = all.clone();
+    want.remove(&bad_meta);
+    want.remove(&bad_seqs);
+    assert_eq!(hashes(&dst), want);
+    let back = read_back(&dst);
+    assert_eq!(back.len(), want.len());
+    let ls = common::tcbench(&["aimrepo", "ls", "--aim-repo", s(&dst)]);
+    ok(&ls);
+    assert_eq!(common::stdout(&ls).lines().count(), want.len() + 1);
+    assert!(staging_leftovers(tmp.path()).is_empty());
+}
+
 // ------------------------------------------------------------------ 7. kill -9
 
 fn every_fixture_with_runs() -> Vec<PathBuf> {

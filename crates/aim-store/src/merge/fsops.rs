@@ -63,11 +63,16 @@ pub(crate) fn skip_in_chunk(name: &OsStr) -> bool {
 pub(crate) fn list(dir: &Path, skip: fn(&OsStr) -> bool) -> Result<Option<Listing>, FsError> {
     match std::fs::symlink_metadata(dir) {
         Ok(md) if md.is_dir() => {}
-        Ok(_) => {
+        Ok(md) => {
+            let what = if md.file_type().is_symlink() {
+                "a symbolic link, not a folder (merge copies folders, never links)"
+            } else {
+                "not a folder"
+            };
             return Err(FsError {
                 path: dir.to_path_buf(),
-                source: io::Error::other("not a directory"),
-            })
+                source: io::Error::other(what),
+            });
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(FsError::at(dir)(e)),

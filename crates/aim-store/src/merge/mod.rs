@@ -419,8 +419,23 @@ fn load(
         Ok((meta, seqs, artifacts))
     });
     let mut runs = BTreeMap::new();
+    let mut problems = Vec::new();
     for (h, l) in hashes.iter().zip(listed) {
-        let (meta, seqs, artifacts) = l?;
+        let (meta, seqs, artifacts) = match l {
+            Ok(listing) => listing,
+            // a source run whose folder cannot be listed (a symlink loop, a file where a
+            // folder should be, no permission) is named and left out; the others merge
+            Err(e) if only.is_none() => {
+                problems.push(format!(
+                    "run {h}: `{}`: {}; left out (nothing of it can be copied)",
+                    e.path.display(),
+                    e.source
+                ));
+                rows.remove(h);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let row = rows.remove(h);
         let live = meta.is_some()
             && has_writer_marks(&aim, h)
@@ -444,7 +459,6 @@ fn load(
             },
         );
     }
-    let mut problems = Vec::new();
     if only.is_none() {
         for (h, r) in &runs {
             if r.row.is_none() {
