@@ -1,7 +1,7 @@
 //! Reading while real Aim writes (issue 6): `testdata/interop/live_writer.py` tracks a run
 //! with the real Aim SDK (flushes, compactions, MANIFEST and WAL switches, a second run
 //! created and closed mid-way) while this test reads the repository over and over, with the
-//! binary (`ls`, `properties`) and in-process with `aim_store`. Every read succeeds (exit 0,
+//! binary (`ls`, `properties`, `report`) and in-process with `aim_store`. Every read succeeds (exit 0,
 //! no problem reported), sees a contiguous prefix `0..k` of each trace with the writer's
 //! values, `k` never goes back, params are the final ones or absent; the writer is never
 //! disturbed (exits 0, and real Aim then reads the run finished with all its steps, as we
@@ -147,6 +147,10 @@ struct Seen {
     unfinished: usize,
     /// Reads that saw the second run.
     second: usize,
+    /// Highest step of the first run's `loss` in `test` that `report` took as final.
+    report_step: i64,
+    /// Reports that gave a final value.
+    reports: usize,
     /// Points checked.
     points: usize,
     /// Reads that met a run being created (chunk, writer lock, no SQLite row yet).
@@ -274,7 +278,61 @@ fn read_with_binary(dir: &Path, first: &str, seen: &mut Seen, read_no: usize) ->
     );
     let p: J = serde_json::from_slice(&props.stdout).unwrap();
     assert!(p["runs"].as_u64().unwrap() >= 1, "read {read_no}: {p}");
+    report_final_loss(dir, first, seen, read_no);
     rows
+}
+
+/// `report` of the first run's `loss` in `test`: once the in-process read has seen that
+/// trace, report succeeds and its final value is the writer's value at a step no lower than
+/// any seen before (the highest step of a contiguous prefix, bit for bit).
+fn report_final_loss(dir: &Path, first: &str, seen: &mut Seen, read_no: usize) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let filter = format!("run.hash == '{first}'");
+    let out = common::tcbench(&[
+        "aimrepo",
+        "report",
+        "--aim-repo",
+        dir.to_str().unwrap(),
+        "--filter",
+        &filter,
+        "--metrics",
+        "loss",
+        "--contexts",
+        "test",
+        "--output-folder",
+        out_dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let key = (first.to_owned(), "loss".to_owned(), "test".to_owned());
+    let Some(&k) = seen.k.get(&key) else {
+        // the in-process read, just before, saw no such trace yet: report may not either
+        return;
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "read {read_no}: report: {}",
+        common::stderr(&out)
+    );
+    let j: J = serde_json::from_slice(&out.stdout).unwrap();
+    let stats = &j[0]["groups"][0]["metrics"]["loss"];
+    assert_eq!(stats["count"], 1, "read {read_no}: {j}");
+    let v = stats["mean"].as_f64().unwrap();
+    // loss in test (context 2) is 1 / (1 + step) + 2: recover the step, then check bit for bit
+    let step = (1.0 / (v - 2.0) - 1.0).round() as i64;
+    assert_eq!(
+        expected_value("loss", 2, step),
+        Some(v),
+        "read {read_no}: report's final loss {v} is no step's value"
+    );
+    assert!(
+        step >= k && step >= seen.report_step,
+        "read {read_no}: report took step {step}; the reads before saw step {k}, reports {}",
+        seen.report_step
+    );
+    seen.report_step = step;
+    seen.reports += 1;
 }
 
 /// Every path under `.aim`, with run hashes and RocksDB file numbers replaced by
@@ -379,10 +437,12 @@ fn live(var: &str) {
     );
     eprintln!(
         "{var}: {reads} reads ({overlapped} wholly while the writer ran; {} saw the first run \
-         unfinished, {} saw the second run, {} saw it being created), {} points checked, in {:.1} s",
+         unfinished, {} saw the second run, {} saw it being created, {} reports), {} points \
+         checked, in {:.1} s",
         seen.unfinished,
         seen.second,
         seen.being_created,
+        seen.reports,
         seen.points,
         started.elapsed().as_secs_f64()
     );
@@ -429,6 +489,9 @@ fn live(var: &str) {
     }
     let steps_seen = seen.k.get(&(first.clone(), "loss".into(), "train".into()));
     assert_eq!(steps_seen, Some(&(STEPS - 1)));
+    // the last report, after the writer exited, took the last step as final
+    assert_eq!(seen.report_step, STEPS - 1);
+    assert!(seen.reports >= 20, "only {} reports", seen.reports);
 
     // Our reads created nothing: the repository holds the same kinds of files as one the
     // same writer filled with nobody reading.
