@@ -69,11 +69,17 @@ pub struct DepthError(pub usize);
 /// gigabytes for a few bytes of input.
 const MAX_LIST_HOLES: usize = 64;
 
+/// Children a builder node searches linearly; past this many it keeps a hash index.
+const LINEAR_CHILDREN: usize = 16;
+
 /// Incrementally builds a [`Node`] from pairs delivered in key order.
 #[derive(Default, Debug)]
 pub struct TreeBuilder {
     value: Option<Value>,
     children: Vec<(Seg, TreeBuilder)>,
+    /// Position of each child by segment, once there are more than [`LINEAR_CHILDREN`]
+    /// (a dict of 100,000 keys would otherwise cost a scan of all earlier keys per key).
+    index: Option<std::collections::HashMap<Seg, usize>>,
 }
 
 impl TreeBuilder {
@@ -95,23 +101,53 @@ impl TreeBuilder {
         }
         let mut node = self;
         for seg in path {
-            let found = node.children.iter().rposition(|(k, _)| k == seg);
-            let idx = match found {
-                Some(i) => i,
-                None => {
-                    node.children.push((seg.clone(), TreeBuilder::default()));
-                    node.children.len() - 1
-                }
-            };
+            let idx = node.child_index(seg);
             node = &mut node.children[idx].1;
         }
         node.value = Some(value);
         Ok(())
     }
 
+    /// Position of the child at `seg`, added when missing. Pairs come in key order, so the
+    /// child wanted is most often the last one.
+    fn child_index(&mut self, seg: &Seg) -> usize {
+        if let Some((last, _)) = self.children.last() {
+            if last == seg {
+                return self.children.len() - 1;
+            }
+        }
+        let found = match &self.index {
+            Some(index) => index.get(seg).copied(),
+            None => self.children.iter().rposition(|(k, _)| k == seg),
+        };
+        if let Some(i) = found {
+            return i;
+        }
+        let i = self.children.len();
+        self.children.push((seg.clone(), TreeBuilder::default()));
+        match &mut self.index {
+            Some(index) => {
+                index.insert(seg.clone(), i);
+            }
+            None if self.children.len() > LINEAR_CHILDREN => {
+                self.index = Some(
+                    self.children
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (k, _))| (k.clone(), i))
+                        .collect(),
+                );
+            }
+            None => {}
+        }
+        i
+    }
+
     /// Folds the pairs into a node.
     pub fn build(self) -> Node {
-        let TreeBuilder { value, children } = self;
+        let TreeBuilder {
+            value, children, ..
+        } = self;
         match value {
             Some(Value::ArrayMarker) => {
                 let mut items: Vec<(i64, Node)> = Vec::new();
@@ -166,6 +202,33 @@ mod tests {
 
     fn s(x: &str) -> Seg {
         Seg::from(x)
+    }
+
+    #[test]
+    fn a_dict_of_many_keys_revisited_out_of_order_keeps_every_key_once_in_first_order() {
+        // past LINEAR_CHILDREN children lookups go through the hash index: revisiting
+        // earlier keys (backwards) must find the same child, never add a second one
+        let n = 200i64;
+        let key = |i: i64| s(&format!("k{i:03}"));
+        let mut b = TreeBuilder::new();
+        for i in 0..n {
+            b.insert(&[key(i), s("a")], Value::Int(i)).unwrap();
+        }
+        for i in (0..n).rev().filter(|i| i % 7 == 0) {
+            b.insert(&[key(i), s("b")], Value::Int(-i)).unwrap();
+        }
+        let want = Node::Dict(
+            (0..n)
+                .map(|i| {
+                    let mut fields = vec![(s("a"), Node::Int(i))];
+                    if i % 7 == 0 {
+                        fields.push((s("b"), Node::Int(-i)));
+                    }
+                    (key(i), Node::Dict(fields))
+                })
+                .collect(),
+        );
+        assert_eq!(b.build(), want);
     }
 
     #[test]
