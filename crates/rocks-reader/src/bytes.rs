@@ -57,7 +57,9 @@ fn scan(db: &Db) -> Result<usize, Error> {
 pub fn sst(data: &[u8]) -> Result<usize, Error> {
     let mut tombstones = Tombstones::default();
     tombstones.new_source();
-    let table = Table::from_bytes(mem_path(), data.to_vec(), &mut tombstones)?;
+    let table = Table::from_bytes(mem_path(), data.to_vec())?;
+    let stream = table.range_del_len() > crate::range_del::hold_limit() as u64;
+    table.load_range_del(&mut tombstones, stream)?;
     tombstones.finish();
     let db = Db {
         path: mem_path(),

@@ -28,6 +28,9 @@ mod pool;
 mod range_del;
 mod table;
 
+#[doc(hidden)]
+pub use range_del::{set_tombstone_hold_limit, DEFAULT_HOLD_LIMIT};
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
@@ -264,6 +267,13 @@ fn replay_wal(
 }
 
 impl Db {
+    /// How many range-deletion blocks this database reads from their files as it goes
+    /// instead of holding them (see [`set_tombstone_hold_limit`]). For tests.
+    #[doc(hidden)]
+    pub fn streamed_tombstone_blocks(&self) -> usize {
+        self.tombstones.streamed()
+    }
+
     /// Open read-only. Never creates, locks, renames or writes anything
     /// (files are opened with `File::open` only).
     ///
@@ -367,9 +377,8 @@ impl Db {
         let mut tables = Vec::with_capacity(live.len());
         let mut tombstones = Tombstones::default();
         for f in &live {
-            tombstones.new_source();
             let sst = dir.join(format!("{:06}.sst", f.number));
-            let table = match Table::open(sst, &mut tombstones) {
+            let table = match Table::open(sst) {
                 // LevelDB's name for the same file
                 Err(Error::Io { path, source })
                     if source.kind() == std::io::ErrorKind::NotFound =>
@@ -378,11 +387,19 @@ impl Db {
                     if !ldb.exists() {
                         return Err(Error::Io { path, source });
                     }
-                    Table::open(ldb, &mut tombstones)?
+                    Table::open(ldb)?
                 }
                 other => other?,
             };
             tables.push(table);
+        }
+        // Range tombstones: held in memory, or all left in their files and streamed when
+        // together they pass the hold limit (a chunk with a long uncompacted history).
+        let tomb_bytes: u64 = tables.iter().map(Table::range_del_len).sum();
+        let stream = tomb_bytes > range_del::hold_limit() as u64;
+        for t in &tables {
+            tombstones.new_source();
+            t.load_range_del(&mut tombstones, stream)?;
         }
 
         // WAL replay.
@@ -691,7 +708,7 @@ impl<'a> DbIter<'a> {
                 && self
                     .db
                     .tombstones
-                    .covers(&mut self.sweep, &self.last_key, seq)
+                    .covers(&mut self.sweep, &self.last_key, seq)?
             {
                 continue;
             }

@@ -7,6 +7,135 @@
 //! allocation per tombstone.
 
 use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::format::coding::Reader;
+use crate::format::internal_key::{split_internal_key, Kind};
+use crate::format::Bad;
+use crate::table::Backing;
+use crate::Error;
+
+/// Bytes of range-deletion blocks a database holds in memory: when its tables' blocks
+/// together are bigger, every one of them is left in its file and streamed by each iterator
+/// instead (see [`Streamed`]), so that the memory a read takes does not grow with the
+/// history a database keeps.
+static HOLD_LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_HOLD_LIMIT);
+/// 512 KiB: a finished run's chunk holds ~300 KB of tombstones after its flush; only chunks
+/// with a long uncompacted history (many steps in level-0 files) go past it.
+pub const DEFAULT_HOLD_LIMIT: usize = 512 << 10;
+
+/// Sets the limit of [`DEFAULT_HOLD_LIMIT`] for the whole process (0: stream the
+/// uncompressed range-deletion blocks of every database). For tests and fuzzing: the
+/// answers are the same.
+pub fn set_tombstone_hold_limit(bytes: usize) {
+    HOLD_LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+pub(crate) fn hold_limit() -> usize {
+    HOLD_LIMIT.load(Ordering::Relaxed)
+}
+
+/// An uncompressed range-deletion block left in its file: its entries are read in windows,
+/// in key order, by each sweep that needs them. Checked whole (checksum, every entry) when
+/// its table was opened.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    pub(crate) file: Arc<Backing>,
+    pub(crate) path: PathBuf,
+    /// Offset of the block in the file.
+    pub(crate) start: u64,
+    /// Length of its entries (the block without its restart array).
+    pub(crate) area_len: usize,
+}
+
+/// A tombstone read from a streamed block: (begin, end, seq).
+type OwnedTomb = (Vec<u8>, Vec<u8>, u64);
+
+/// Bytes read from a streamed block at a time.
+const WINDOW: usize = 32 << 10;
+
+/// A position in a [`Streamed`] block.
+#[derive(Debug, Default)]
+pub(crate) struct StreamCursor {
+    pos: usize,
+    buf: Vec<u8>,
+    buf_start: usize,
+    /// The previous entry's whole internal key (for shared prefixes).
+    key: Vec<u8>,
+    /// The next tombstone, read but not yet reached by the sweep.
+    pending: Option<OwnedTomb>,
+    done: bool,
+}
+
+impl Streamed {
+    fn bad(&self, b: Bad) -> Error {
+        match b {
+            Bad::Corrupt(r) => Bad::Corrupt(format!("range deletion block: {r}")),
+            Bad::Unsupported(r) => Bad::Unsupported(format!("range deletion block: {r}")),
+        }
+        .at(&self.path)
+    }
+
+    /// Makes `c.buf` hold the area bytes `[c.pos, c.pos + need)` (`need` within the area).
+    fn fill(&self, c: &mut StreamCursor, need: usize) -> Result<(), Error> {
+        let have_end = c.buf_start + c.buf.len();
+        if c.buf_start <= c.pos && c.pos + need <= have_end {
+            return Ok(());
+        }
+        let len = need.max(WINDOW).min(self.area_len - c.pos);
+        c.buf.resize(len, 0);
+        self.file
+            .read_at(&mut c.buf, self.start + c.pos as u64)
+            .map_err(|e| Error::Io {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        c.buf_start = c.pos;
+        Ok(())
+    }
+
+    /// The next tombstone `(begin, end, seq)` at the cursor, or None at the block's end.
+    pub(crate) fn next(&self, c: &mut StreamCursor) -> Result<Option<OwnedTomb>, Error> {
+        let avail = self.area_len.saturating_sub(c.pos);
+        if avail == 0 {
+            return Ok(None);
+        }
+        self.fill(c, avail.min(15))?;
+        let at = c.pos - c.buf_start;
+        let mut r = Reader::new(c.buf.get(at..).unwrap_or(&[]));
+        let header = (|| -> Result<_, Bad> {
+            let shared = r.varint32("entry shared length")? as usize;
+            let non_shared = r.varint32("entry key length")? as usize;
+            let value_len = r.varint32("entry value length")? as usize;
+            Ok((shared, non_shared, value_len, r.pos()))
+        })();
+        let (shared, non_shared, value_len, head) = header.map_err(|b| self.bad(b))?;
+        let total = head
+            .checked_add(non_shared)
+            .and_then(|t| t.checked_add(value_len))
+            .filter(|&t| t <= avail)
+            .ok_or_else(|| self.bad(Bad::corrupt("entry runs past the block")))?;
+        self.fill(c, total)?;
+        let at = c.pos - c.buf_start;
+        let entry = c.buf.get(at..at + total).unwrap_or(&[]);
+        let delta = entry.get(head..head + non_shared).unwrap_or(&[]);
+        let value = entry.get(head + non_shared..).unwrap_or(&[]);
+        if shared > c.key.len() {
+            return Err(self.bad(Bad::corrupt("shared key length exceeds previous key")));
+        }
+        c.key.truncate(shared);
+        c.key.extend_from_slice(delta);
+        let (begin, seq, kind) = split_internal_key(&c.key).map_err(|b| self.bad(b))?;
+        if kind != Kind::RangeDeletion {
+            return Err(self.bad(Bad::corrupt("non-range-deletion entry")));
+        }
+        let out = (begin.to_vec(), value.to_vec(), seq);
+        c.pos += total;
+        Ok(Some(out))
+    }
+}
 
 /// Every `DeleteRange(begin, end)` of a database, with its sequence number.
 #[derive(Debug)]
@@ -15,6 +144,8 @@ pub(crate) struct Tombstones {
     arena: Vec<u8>,
     /// Buffers 1..: range-deletion blocks, whole.
     blocks: Vec<Vec<u8>>,
+    /// Range-deletion blocks left in their files.
+    streams: Vec<Streamed>,
     items: Vec<Tomb>,
     /// Sources (tables, WAL) that added tombstones; each adds them sorted.
     runs: usize,
@@ -29,6 +160,7 @@ impl Default for Tombstones {
         Tombstones {
             arena: crate::pool::take(),
             blocks: Vec::new(),
+            streams: Vec::new(),
             items: Vec::new(),
             runs: 0,
             run_open: false,
@@ -141,6 +273,16 @@ impl Tombstones {
         res
     }
 
+    /// Range-deletion blocks left in their files.
+    pub(crate) fn streamed(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// Adds a range-deletion block left in its file (checked by the caller).
+    pub(crate) fn add_stream(&mut self, s: Streamed) {
+        self.streams.push(s);
+    }
+
     fn note_added(&mut self, before: usize) {
         if self.items.len() > before && !self.run_open {
             self.run_open = true;
@@ -195,54 +337,116 @@ impl Tombstones {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items.is_empty() && self.streams.is_empty()
     }
 
     /// True if a tombstone newer than `seq` covers `key`. Successive calls
     /// with the same `sweep` must pass non-decreasing keys.
-    pub(crate) fn covers(&self, sweep: &mut Sweep, key: &[u8], seq: u64) -> bool {
-        if !sweep.started {
-            sweep.started = true;
+    pub(crate) fn covers(&self, sweep: &mut Sweep, key: &[u8], seq: u64) -> Result<bool, Error> {
+        let Sweep {
+            started,
+            next,
+            active,
+            cursors,
+            owned,
+            free,
+        } = sweep;
+        if !*started {
+            *started = true;
             // skip the tombstones that end before the first key (a prefix seek)
             if self
                 .items
                 .first()
                 .is_some_and(|t| self.begin_of_item(t) < key)
             {
-                sweep.next = self.first_relevant(key);
+                *next = self.first_relevant(key);
             }
+            cursors.clear();
+            cursors.resize_with(self.streams.len(), StreamCursor::default);
         }
-        while let Some(t) = self.items.get(sweep.next) {
+        while let Some(t) = self.items.get(*next) {
             if self.begin_of_item(t) > key {
                 break;
             }
             if self.end_of_item(t) > key {
-                sweep.active.push((t.seq, sweep.next));
+                active.push((t.seq, *next));
             }
-            sweep.next += 1;
+            *next += 1;
+        }
+        // streamed blocks: read on to the first tombstone beginning after `key` (from the
+        // block's start on the first call: those ending before `key` are not kept)
+        for (s, c) in self.streams.iter().zip(cursors.iter_mut()) {
+            loop {
+                if c.pending.is_none() && !c.done {
+                    c.pending = s.next(c)?;
+                    c.done = c.pending.is_none();
+                }
+                let Some((begin, _, _)) = &c.pending else {
+                    break;
+                };
+                if begin.as_slice() > key {
+                    break;
+                }
+                if let Some((_, end, tseq)) = c.pending.take() {
+                    if end.as_slice() > key {
+                        let slot = match free.pop() {
+                            Some(i) => {
+                                if let Some(e) = owned.get_mut(i) {
+                                    *e = end;
+                                }
+                                i
+                            }
+                            None => {
+                                owned.push(end);
+                                owned.len() - 1
+                            }
+                        };
+                        active.push((tseq, OWNED + slot));
+                    }
+                }
+            }
         }
         // The newest tombstone seen so far is on top; one that ended before `key` has
         // ended for every later key too, so it is dropped for good. Each tombstone is
         // pushed and popped once: a scan stays O((keys + tombstones) log tombstones)
         // however many tombstones overlap.
-        while let Some(&(tseq, i)) = sweep.active.peek() {
-            if self.items.get(i).is_some_and(|t| self.end_of_item(t) > key) {
-                return tseq > seq;
+        while let Some(&(tseq, i)) = active.peek() {
+            let end = match i.checked_sub(OWNED) {
+                Some(slot) => owned.get(slot).map_or(&[][..], |e| e.as_slice()),
+                None => self.items.get(i).map_or(&[][..], |t| self.end_of_item(t)),
+            };
+            if end > key {
+                return Ok(tseq > seq);
             }
-            sweep.active.pop();
+            active.pop();
+            if let Some(slot) = i.checked_sub(OWNED) {
+                if let Some(e) = owned.get_mut(slot) {
+                    *e = Vec::new();
+                }
+                free.push(slot);
+            }
         }
-        false
+        Ok(false)
     }
 }
+
+/// Ids of [`Sweep::active`] from here on are slots of [`Sweep::owned`] (a streamed
+/// tombstone, whose end key the sweep keeps), below it indices of held items.
+const OWNED: usize = usize::MAX / 2;
 
 /// The forward-only position of one iterator among the tombstones.
 #[derive(Debug, Default)]
 pub(crate) struct Sweep {
     started: bool,
     next: usize,
-    /// (seq, item) of the tombstones begun at or before the last key, newest
+    /// (seq, id) of the tombstones begun at or before the last key, newest
     /// on top; some may have ended (dropped when they reach the top).
     active: std::collections::BinaryHeap<(u64, usize)>,
+    /// Positions in the streamed blocks.
+    cursors: Vec<StreamCursor>,
+    /// End keys of the streamed tombstones in `active` (empty when free).
+    owned: Vec<Vec<u8>>,
+    free: Vec<usize>,
 }
 
 #[cfg(test)]
@@ -284,7 +488,7 @@ mod tests {
                     .iter()
                     .any(|(b, e, s)| *b <= key.as_bytes() && key.as_bytes() < *e && *s > seq);
                 assert_eq!(
-                    set.covers(&mut sweep, key.as_bytes(), seq),
+                    set.covers(&mut sweep, key.as_bytes(), seq).unwrap(),
                     naive,
                     "key {key} seq {seq}"
                 );
@@ -292,9 +496,9 @@ mod tests {
         }
         // a sweep that starts in the middle (prefix iteration) sees earlier wide tombstones
         let mut sweep = Sweep::default();
-        assert!(set.covers(&mut sweep, b"e", 9));
-        assert!(!set.covers(&mut sweep, b"g", 5));
-        assert!(set.covers(&mut sweep, b"g", 4));
+        assert!(set.covers(&mut sweep, b"e", 9).unwrap());
+        assert!(!set.covers(&mut sweep, b"g", 5).unwrap());
+        assert!(set.covers(&mut sweep, b"g", 4).unwrap());
         for seq in [0, 4, 5, 9, 10, 19, 20] {
             for start in keys {
                 let mut sweep = Sweep::default();
@@ -302,7 +506,7 @@ mod tests {
                     let naive = ts
                         .iter()
                         .any(|(b, e, s)| *b <= key.as_bytes() && key.as_bytes() < *e && *s > seq);
-                    assert_eq!(set.covers(&mut sweep, key.as_bytes(), seq), naive);
+                    assert_eq!(set.covers(&mut sweep, key.as_bytes(), seq).unwrap(), naive);
                 }
             }
         }
@@ -366,7 +570,7 @@ mod tests {
                         .iter()
                         .any(|(bg, en, s)| *bg <= k && k < *en && *s > seq);
                     assert_eq!(
-                        set.covers(&mut sweep, k.as_bytes(), seq),
+                        set.covers(&mut sweep, k.as_bytes(), seq).unwrap(),
                         naive,
                         "key {k} seq {seq} from {start}"
                     );
@@ -384,7 +588,7 @@ mod tests {
         set.finish();
         let mut sweep = Sweep::default();
         for k in ["", "a", "b", "bc", "c"] {
-            assert!(!set.covers(&mut sweep, k.as_bytes(), 0), "{k}");
+            assert!(!set.covers(&mut sweep, k.as_bytes(), 0).unwrap(), "{k}");
         }
         // a block that adds nothing is not kept
         let mut none = Tombstones::default();
@@ -428,7 +632,7 @@ mod tests {
                     b.as_slice() <= &key[..] && &key[..] < e.as_slice() && *s > seq
                 });
                 assert_eq!(
-                    set.covers(&mut sweep, &key, seq),
+                    set.covers(&mut sweep, &key, seq).unwrap(),
                     naive,
                     "key {k} seq {seq}"
                 );

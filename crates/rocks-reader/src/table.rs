@@ -7,16 +7,21 @@ use std::path::{Path, PathBuf};
 use crate::format::block::{
     decode_entries, decode_index, unwrap_block_into, walk_entries, walk_entries_raw, EntryKey,
 };
+use crate::format::coding::unmask_crc;
 use crate::format::coding::{decode_fixed32, Reader};
 use crate::format::footer::{decode_footer, BlockHandle, BLOCK_TRAILER_LEN, NEW_FOOTER_LEN};
+use crate::format::footer::{CHECKSUM_CRC32C, CHECKSUM_NONE};
 use crate::format::internal_key::{split_internal_key, Kind};
 use crate::format::Bad;
-use crate::range_del::Tombstones;
+use crate::range_del::{StreamCursor, Streamed, Tombstones};
+
+/// Bytes read at a time to checksum a streamed range-deletion block.
+const STREAM_CHECK_WINDOW: usize = 64 << 10;
 use crate::Error;
 
 /// Where a table's bytes come from.
 #[derive(Debug)]
-enum Backing {
+pub(crate) enum Backing {
     /// An open file, read with positioned reads.
     File(File),
     /// The whole table in memory (fuzzing and tests, see [`crate::bytes`]).
@@ -24,7 +29,7 @@ enum Backing {
 }
 
 impl Backing {
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    pub(crate) fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
         match self {
             Backing::File(f) => read_at(f, buf, offset),
             Backing::Mem(m) => {
@@ -44,11 +49,13 @@ impl Backing {
 #[derive(Debug)]
 pub(crate) struct Table {
     pub(crate) path: PathBuf,
-    file: Backing,
+    file: std::sync::Arc<Backing>,
     file_len: u64,
     checksum: u8,
     /// (user-key part of the separator, data block handle), sorted.
     pub(crate) index: Vec<(Vec<u8>, BlockHandle)>,
+    /// The range-deletion block, read by [`Table::load_range_del`].
+    range_del: Option<BlockHandle>,
 }
 
 fn io(path: &Path, source: std::io::Error) -> Error {
@@ -89,30 +96,22 @@ struct Props {
 }
 
 impl Table {
-    /// Open an SST, load its index and add its range tombstones to `tombstones`.
-    pub(crate) fn open(path: PathBuf, tombstones: &mut Tombstones) -> Result<Table, Error> {
+    /// Open an SST and load its index; its range tombstones are added by
+    /// [`Table::load_range_del`].
+    pub(crate) fn open(path: PathBuf) -> Result<Table, Error> {
         let file = File::open(&path).map_err(|e| io(&path, e))?;
         let file_len = file.metadata().map_err(|e| io(&path, e))?.len();
-        Table::open_backing(path, Backing::File(file), file_len, tombstones)
+        Table::open_backing(path, Backing::File(file), file_len)
     }
 
     /// [`Table::open`] on a whole table held in memory; `path` is only
     /// used in messages.
-    pub(crate) fn from_bytes(
-        path: PathBuf,
-        data: Vec<u8>,
-        tombstones: &mut Tombstones,
-    ) -> Result<Table, Error> {
+    pub(crate) fn from_bytes(path: PathBuf, data: Vec<u8>) -> Result<Table, Error> {
         let len = data.len() as u64;
-        Table::open_backing(path, Backing::Mem(data), len, tombstones)
+        Table::open_backing(path, Backing::Mem(data), len)
     }
 
-    fn open_backing(
-        path: PathBuf,
-        file: Backing,
-        file_len: u64,
-        tombstones: &mut Tombstones,
-    ) -> Result<Table, Error> {
+    fn open_backing(path: PathBuf, file: Backing, file_len: u64) -> Result<Table, Error> {
         let tail_len = file_len.min(NEW_FOOTER_LEN as u64);
         let mut tail = vec![0u8; tail_len as usize];
         file.read_at(&mut tail, file_len - tail_len)
@@ -120,10 +119,11 @@ impl Table {
         let footer = decode_footer(&tail).map_err(|b| b.at(&path))?;
         let mut table = Table {
             path,
-            file,
+            file: std::sync::Arc::new(file),
             file_len,
             checksum: footer.checksum,
             index: Vec::new(),
+            range_del: None,
         };
         let meta = table.read_block(footer.metaindex)?;
         let meta = decode_entries(&meta).map_err(|b| table.bad(b, "metaindex block"))?;
@@ -170,35 +170,146 @@ impl Table {
             user_index.push((uk, handle));
         }
         table.index = user_index;
-        if let Some(h) = range_del {
-            let mut block = crate::pool::take();
-            table.read_block_into(h, &mut block)?;
-            tombstones
-                .add_block(block, |block, pusher| {
-                    walk_entries_raw(block, |key, end| {
-                        let ikey = match &key {
-                            EntryKey::InBlock(r) => block.get(r.clone()).unwrap_or(&[]),
-                            EntryKey::Rebuilt(k) => k,
-                        };
-                        let (begin, seq, kind) = split_internal_key(ikey)?;
-                        if kind != Kind::RangeDeletion {
-                            return Err(Bad::corrupt("non-range-deletion entry"));
-                        }
-                        match key {
-                            // the user key is the internal key without its 8-byte trailer
-                            EntryKey::InBlock(r) => {
-                                pusher.in_block(r.start..r.start + begin.len(), end, seq)
-                            }
-                            EntryKey::Rebuilt(_) => {
-                                pusher.copied(begin, block.get(end).unwrap_or(&[]), seq)
-                            }
-                        }
-                        Ok(())
-                    })
-                })
-                .map_err(|b| table.bad(b, "range deletion block"))?;
-        }
+        table.range_del = range_del;
         Ok(table)
+    }
+
+    /// Size of the range-deletion block (0 without one).
+    pub(crate) fn range_del_len(&self) -> u64 {
+        self.range_del.map_or(0, |h| h.size)
+    }
+
+    /// Adds the table's range tombstones to `tombstones`: the block is left in the file
+    /// and streamed when `stream` (and it can be: uncompressed), else read and held.
+    pub(crate) fn load_range_del(
+        &self,
+        tombstones: &mut Tombstones,
+        stream: bool,
+    ) -> Result<(), Error> {
+        let Some(h) = self.range_del else {
+            return Ok(());
+        };
+        if stream {
+            if let Some(s) = self.streamed_range_del(h)? {
+                tombstones.add_stream(s);
+                return Ok(());
+            }
+        }
+        let table = self;
+        let mut block = crate::pool::take();
+        table.read_block_into(h, &mut block)?;
+        tombstones
+            .add_block(block, |block, pusher| {
+                walk_entries_raw(block, |key, end| {
+                    let ikey = match &key {
+                        EntryKey::InBlock(r) => block.get(r.clone()).unwrap_or(&[]),
+                        EntryKey::Rebuilt(k) => k,
+                    };
+                    let (begin, seq, kind) = split_internal_key(ikey)?;
+                    if kind != Kind::RangeDeletion {
+                        return Err(Bad::corrupt("non-range-deletion entry"));
+                    }
+                    match key {
+                        // the user key is the internal key without its 8-byte trailer
+                        EntryKey::InBlock(r) => {
+                            pusher.in_block(r.start..r.start + begin.len(), end, seq)
+                        }
+                        EntryKey::Rebuilt(_) => {
+                            pusher.copied(begin, block.get(end).unwrap_or(&[]), seq)
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .map_err(|b| table.bad(b, "range deletion block"))
+    }
+
+    /// A range-deletion block to be left in the file: checksummed and walked whole here,
+    /// holding only a window of it. None when it cannot be streamed (compressed, or with a
+    /// data-block hash index): the caller reads it whole.
+    fn streamed_range_del(&self, h: BlockHandle) -> Result<Option<Streamed>, Error> {
+        let bad = |b: Bad| self.bad(b, "range deletion block");
+        let size = usize::try_from(h.size).map_err(|_| bad(Bad::corrupt("block too large")))?;
+        let end = h
+            .offset
+            .checked_add(h.size)
+            .and_then(|e| e.checked_add(BLOCK_TRAILER_LEN))
+            .filter(|&e| e <= self.file_len);
+        if end.is_none() || size < 4 {
+            // the ordinary path reports it
+            return Ok(None);
+        }
+        // the block's last 4 bytes (restart count) and its trailer (type, checksum)
+        let mut tail = [0u8; 9];
+        self.file
+            .read_at(&mut tail, h.offset + h.size - 4)
+            .map_err(|e| io(&self.path, e))?;
+        let num_restarts = decode_fixed32(&tail[..4]).unwrap_or(u32::MAX);
+        let ctype = tail[4];
+        let stored = decode_fixed32(&tail[5..]).unwrap_or(0);
+        if ctype != 0 || num_restarts & (1 << 31) != 0 {
+            return Ok(None);
+        }
+        // the checks of an ordinary block's restart array (format::block::entry_area)
+        let area_len = (num_restarts as usize)
+            .checked_mul(4)
+            .and_then(|r| (size - 4).checked_sub(r))
+            .ok_or_else(|| bad(Bad::corrupt(format!("bad restart count {num_restarts}"))))?;
+        if num_restarts == 0 && size > 4 {
+            return Err(bad(Bad::corrupt("block without restart points")));
+        }
+        if num_restarts > 0 {
+            let mut first = [0u8; 4];
+            self.file
+                .read_at(&mut first, h.offset + area_len as u64)
+                .map_err(|e| io(&self.path, e))?;
+            if first != [0; 4] {
+                return Err(bad(Bad::corrupt("first restart point is not 0")));
+            }
+        }
+        // checksum over the block and its type byte, a window at a time
+        if self.checksum != CHECKSUM_NONE {
+            if self.checksum != CHECKSUM_CRC32C {
+                return Err(bad(Bad::unsupported(format!(
+                    "block checksum type {}",
+                    self.checksum
+                ))));
+            }
+            let mut buf = crate::pool::take_len(STREAM_CHECK_WINDOW.min(size + 1));
+            let mut crc = 0u32;
+            let mut done = 0usize;
+            let res = (|| {
+                while done < size + 1 {
+                    let n = (size + 1 - done).min(buf.len());
+                    let chunk = buf.get_mut(..n).unwrap_or(&mut []);
+                    self.file
+                        .read_at(chunk, h.offset + done as u64)
+                        .map_err(|e| io(&self.path, e))?;
+                    crc = crc32c::crc32c_append(crc, chunk);
+                    done += n;
+                }
+                Ok(())
+            })();
+            crate::pool::give(buf);
+            res?;
+            if crc != unmask_crc(stored) {
+                return Err(Bad::corrupt(format!(
+                    "block checksum mismatch at offset {}",
+                    h.offset
+                ))
+                .at(&self.path));
+            }
+        }
+        let s = Streamed {
+            file: std::sync::Arc::clone(&self.file),
+            path: self.path.clone(),
+            start: h.offset,
+            area_len,
+        };
+        // every entry decodes (so a later read can only fail if the file changes)
+        let mut c = StreamCursor::default();
+        while s.next(&mut c)?.is_some() {}
+        Ok(Some(s))
     }
 
     fn bad(&self, b: Bad, what: &str) -> Error {
