@@ -11,6 +11,7 @@ Python 3.11 stdlib only. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import re
 import datetime as dt
 import glob
 import os
@@ -513,26 +514,55 @@ def steps_memory(ours: pathlib.Path, repeat: int) -> str:
     if not pathlib.Path(timer).exists():
         return ""
     cases = [("loss", "train", "20,000"), ("acc", "val", "9")]
+    heaptrack = shutil.which("heaptrack") and shutil.which("heaptrack_print")
     L = ["## Memory against the number of tracked steps\n",
          f"`report --metrics M --contexts C --value V` on `testdata/repos/long-metric` (peak RSS by "
-         f"`{timer} -f %M`, max of {repeat} runs):\n",
-         "| metric (context) | steps | `--value last` MB | `--value max` MB |", "|---|--:|--:|--:|"]
+         f"`{timer} -f %M`, max of {repeat} runs"
+         + ("; peak heap by heaptrack, which counts every allocation and none of the binary's "
+            "pages, so it shows what RSS noise of ±0.3 MB hides" if heaptrack else "") + "):\n",
+         "| metric (context) | steps | `--value last` MB | `--value max` MB |"
+         + (" `--value last` heap KB | `--value max` heap KB |" if heaptrack else ""),
+         "|---|--:|--:|--:|" + ("--:|--:|" if heaptrack else "")]
     with tempfile.TemporaryDirectory() as out:
         for m, c, steps in cases:
             cells = []
+            heaps = []
             for v in ("last", "max"):
+                cmd = [str(ours), "aimrepo", "report", "--aim-repo", str(repo),
+                       "--metrics", m, "--contexts", c, "--value", v, "--output-folder", out]
                 peak = 0
                 for _ in range(repeat):
-                    r = subprocess.run([timer, "-f", "%M", str(ours), "aimrepo", "report", "--aim-repo", str(repo),
-                                        "--metrics", m, "--contexts", c, "--value", v, "--output-folder", out],
+                    r = subprocess.run([timer, "-f", "%M"] + cmd,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                     try:
                         peak = max(peak, int(r.stderr.strip().splitlines()[-1]))
                     except (ValueError, IndexError):
                         pass
                 cells.append(f"{peak / 1024:.1f}")
-            L.append(f"| `{m}` ({c}) | {steps} | {cells[0]} | {cells[1]} |")
+                if heaptrack:
+                    heaps.append(heap_peak_kb(cmd, out))
+            row = f"| `{m}` ({c}) | {steps} | {cells[0]} | {cells[1]} |"
+            if heaptrack:
+                row += " " + " | ".join(heaps) + " |"
+            L.append(row)
     return "\n".join(L) + "\n"
+
+
+def heap_peak_kb(cmd: list[str], scratch: str) -> str:
+    """Peak heap of one run of `cmd` under heaptrack, in KB (or "?")."""
+    data = pathlib.Path(scratch) / "heap"
+    subprocess.run(["heaptrack", "-o", str(data)] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    files = sorted(pathlib.Path(scratch).glob("heap*"))
+    if not files:
+        return "?"
+    text = subprocess.run(["heaptrack_print", str(files[-1])], capture_output=True, text=True).stdout
+    for f in files:
+        f.unlink()
+    m = re.search(r"peak heap memory consumption: ([0-9.]+)([KMG]?)", text)
+    if not m:
+        return "?"
+    scale = {"": 1 / 1024, "K": 1, "M": 1024, "G": 1024 * 1024}[m.group(2)]
+    return f"{float(m.group(1)) * scale:,.0f}"
 
 
 def main(argv=None):
