@@ -1,4 +1,10 @@
-//! Range tombstones. The tombstones of a database point into the
+//! Range tombstones. A table's range-deletion block is taken to be in begin-key
+//! order, as RocksDB's flush and compaction write it (files from its
+//! `SstFileWriter`, whose blocks need not be, are refused as ingested files); checking
+//! it would cost every read ~5%. A streamed block found out of order at open is held
+//! instead, so held and streamed reads always agree.
+//!
+//! The tombstones of a database point into the
 //! range-deletion blocks of its tables, kept whole (RocksDB stores every
 //! tombstone key unshared, so nothing is copied per tombstone), or into one
 //! byte arena (the WAL's); they are sorted by begin key; an iterator walking keys in ascending order asks

@@ -306,9 +306,16 @@ impl Table {
             start: h.offset,
             area_len,
         };
-        // every entry decodes (so a later read can only fail if the file changes)
+        // every entry decodes (so a later read can only fail if the file changes), in begin
+        // order (a sweep reads the stream once; an unsorted block is held and sorted)
         let mut c = StreamCursor::default();
-        while s.next(&mut c)?.is_some() {}
+        let mut prev: Vec<u8> = Vec::new();
+        while let Some((begin, _, _)) = s.next(&mut c)? {
+            if begin < prev {
+                return Ok(None);
+            }
+            prev = begin;
+        }
         Ok(Some(s))
     }
 
