@@ -56,15 +56,13 @@ fn scan(db: &Db) -> Result<usize, Error> {
 /// applied). Returns the number of live pairs.
 pub fn sst(data: &[u8]) -> Result<usize, Error> {
     let mut tombstones = Tombstones::default();
-    tombstones.new_source();
-    let table = Table::from_bytes(mem_path(), data.to_vec())?;
-    let stream = table.range_del_len() > crate::range_del::hold_limit() as u64;
-    table.load_range_del(&mut tombstones, stream)?;
+    let tables = vec![Table::from_bytes(mem_path(), data.to_vec())?];
+    Table::load_all_range_dels(&tables, &mut tombstones)?;
     tombstones.finish();
     let db = Db {
         path: mem_path(),
         mem: Vec::new(),
-        tables: vec![table],
+        tables,
         tombstones,
     };
     scan(&db)

@@ -393,14 +393,7 @@ impl Db {
             };
             tables.push(table);
         }
-        // Range tombstones: held in memory, or all left in their files and streamed when
-        // together they pass the hold limit (a chunk with a long uncompacted history).
-        let tomb_bytes: u64 = tables.iter().map(Table::range_del_len).sum();
-        let stream = tomb_bytes > range_del::hold_limit() as u64;
-        for t in &tables {
-            tombstones.new_source();
-            t.load_range_del(&mut tombstones, stream)?;
-        }
+        Table::load_all_range_dels(&tables, &mut tombstones)?;
 
         // WAL replay.
         let mut logs: Vec<(u64, PathBuf)> = Vec::new();

@@ -4,10 +4,11 @@
 //! it would cost every read ~5%. A streamed block found out of order at open is held
 //! instead, so held and streamed reads always agree.
 //!
-//! The tombstones of a database point into the
-//! range-deletion blocks of its tables, kept whole (RocksDB stores every
-//! tombstone key unshared, so nothing is copied per tombstone), or into one
-//! byte arena (the WAL's); they are sorted by begin key; an iterator walking keys in ascending order asks
+//! The tombstones of a database point into the range-deletion blocks of its
+//! tables, kept whole (RocksDB stores every tombstone key unshared, so nothing
+//! is copied per tombstone), or into one byte arena (the WAL's), or are streamed
+//! from their files; they are sorted by begin key; an iterator walking keys in
+//! ascending order asks
 //! "is this (key, seq) deleted by a DeleteRange?" through a [`Sweep`] that
 //! only ever moves forward, so a scan costs O(keys + tombstones) and no
 //! allocation per tombstone.
@@ -73,6 +74,23 @@ pub(crate) struct StreamCursor {
     /// The next tombstone, read but not yet reached by the sweep.
     pending: Option<OwnedTomb>,
     done: bool,
+    /// crc32c of the entries read so far, when asked for (checking a block at open).
+    crc: Option<u32>,
+}
+
+impl StreamCursor {
+    /// A cursor at the block's start that also checksums the entries it reads.
+    pub(crate) fn checksummed(yes: bool) -> StreamCursor {
+        StreamCursor {
+            crc: yes.then_some(0),
+            ..StreamCursor::default()
+        }
+    }
+
+    /// crc32c of the entries read so far (see [`StreamCursor::checksummed`]).
+    pub(crate) fn crc(&self) -> Option<u32> {
+        self.crc
+    }
 }
 
 impl Streamed {
@@ -126,6 +144,9 @@ impl Streamed {
         self.fill(c, total)?;
         let at = c.pos - c.buf_start;
         let entry = c.buf.get(at..at + total).unwrap_or(&[]);
+        if let Some(crc) = c.crc {
+            c.crc = Some(crc32c::crc32c_append(crc, entry));
+        }
         let delta = entry.get(head..head + non_shared).unwrap_or(&[]);
         let value = entry.get(head + non_shared..).unwrap_or(&[]);
         if shared > c.key.len() {

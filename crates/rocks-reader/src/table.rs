@@ -14,9 +14,6 @@ use crate::format::footer::{CHECKSUM_CRC32C, CHECKSUM_NONE};
 use crate::format::internal_key::{split_internal_key, Kind};
 use crate::format::Bad;
 use crate::range_del::{StreamCursor, Streamed, Tombstones};
-
-/// Bytes read at a time to checksum a streamed range-deletion block.
-const STREAM_CHECK_WINDOW: usize = 64 << 10;
 use crate::Error;
 
 /// Where a table's bytes come from.
@@ -175,29 +172,40 @@ impl Table {
     }
 
     /// Size of the range-deletion block (0 without one).
-    pub(crate) fn range_del_len(&self) -> u64 {
+    fn range_del_len(&self) -> u64 {
         self.range_del.map_or(0, |h| h.size)
+    }
+
+    /// Adds the range tombstones of a database's `tables` (newest first), each its own
+    /// source: held in memory, or all left in their files and streamed when together they
+    /// pass the hold limit (a chunk with a long uncompacted history).
+    pub(crate) fn load_all_range_dels(
+        tables: &[Table],
+        tombstones: &mut Tombstones,
+    ) -> Result<(), Error> {
+        let bytes: u64 = tables.iter().map(Table::range_del_len).sum();
+        let stream = bytes > crate::range_del::hold_limit() as u64;
+        for t in tables {
+            tombstones.new_source();
+            t.load_range_del(tombstones, stream)?;
+        }
+        Ok(())
     }
 
     /// Adds the table's range tombstones to `tombstones`: the block is left in the file
     /// and streamed when `stream` (and it can be: uncompressed), else read and held.
-    pub(crate) fn load_range_del(
-        &self,
-        tombstones: &mut Tombstones,
-        stream: bool,
-    ) -> Result<(), Error> {
+    fn load_range_del(&self, tombstones: &mut Tombstones, stream: bool) -> Result<(), Error> {
         let Some(h) = self.range_del else {
             return Ok(());
         };
         if stream {
-            if let Some(s) = self.streamed_range_del(h)? {
+            if let Some(s) = self.streamed_range_del(h) {
                 tombstones.add_stream(s);
                 return Ok(());
             }
         }
-        let table = self;
         let mut block = crate::pool::take();
-        table.read_block_into(h, &mut block)?;
+        self.read_block_into(h, &mut block)?;
         tombstones
             .add_block(block, |block, pusher| {
                 walk_entries_raw(block, |key, end| {
@@ -221,102 +229,63 @@ impl Table {
                     Ok(())
                 })
             })
-            .map_err(|b| table.bad(b, "range deletion block"))
+            .map_err(|b| self.bad(b, "range deletion block"))
     }
 
-    /// A range-deletion block to be left in the file: checksummed and walked whole here,
-    /// holding only a window of it. None when it cannot be streamed (compressed, or with a
-    /// data-block hash index): the caller reads it whole.
-    fn streamed_range_del(&self, h: BlockHandle) -> Result<Option<Streamed>, Error> {
-        let bad = |b: Bad| self.bad(b, "range deletion block");
-        let size = usize::try_from(h.size).map_err(|_| bad(Bad::corrupt("block too large")))?;
-        let end = h
-            .offset
+    /// A range-deletion block to be left in the file, after one pass over it here (a
+    /// window at a time): every entry decodes, in begin order, and the checksum holds. None
+    /// when it cannot or should not be streamed — compressed, with a data-block hash index,
+    /// out of begin order (a sweep reads a stream once), or damaged in any way: the caller
+    /// then reads it whole, which reports damage exactly as for a block held in memory.
+    fn streamed_range_del(&self, h: BlockHandle) -> Option<Streamed> {
+        let size = usize::try_from(h.size).ok()?;
+        h.offset
             .checked_add(h.size)
             .and_then(|e| e.checked_add(BLOCK_TRAILER_LEN))
-            .filter(|&e| e <= self.file_len);
-        if end.is_none() || size < 4 {
-            // the ordinary path reports it
-            return Ok(None);
+            .filter(|&e| e <= self.file_len)?;
+        if size < 4 || !matches!(self.checksum, CHECKSUM_NONE | CHECKSUM_CRC32C) {
+            return None;
         }
         // the block's last 4 bytes (restart count) and its trailer (type, checksum)
         let mut tail = [0u8; 9];
-        self.file
-            .read_at(&mut tail, h.offset + h.size - 4)
-            .map_err(|e| io(&self.path, e))?;
-        let num_restarts = decode_fixed32(&tail[..4]).unwrap_or(u32::MAX);
-        let ctype = tail[4];
-        let stored = decode_fixed32(&tail[5..]).unwrap_or(0);
+        self.file.read_at(&mut tail, h.offset + h.size - 4).ok()?;
+        let num_restarts = decode_fixed32(&tail[..4])?;
+        let (ctype, stored) = (tail[4], decode_fixed32(&tail[5..])?);
         if ctype != 0 || num_restarts & (1 << 31) != 0 {
-            return Ok(None);
+            return None;
         }
-        // the checks of an ordinary block's restart array (format::block::entry_area)
         let area_len = (num_restarts as usize)
             .checked_mul(4)
-            .and_then(|r| (size - 4).checked_sub(r))
-            .ok_or_else(|| bad(Bad::corrupt(format!("bad restart count {num_restarts}"))))?;
-        if num_restarts == 0 && size > 4 {
-            return Err(bad(Bad::corrupt("block without restart points")));
-        }
-        if num_restarts > 0 {
-            let mut first = [0u8; 4];
-            self.file
-                .read_at(&mut first, h.offset + area_len as u64)
-                .map_err(|e| io(&self.path, e))?;
-            if first != [0; 4] {
-                return Err(bad(Bad::corrupt("first restart point is not 0")));
-            }
-        }
-        // checksum over the block and its type byte, a window at a time
-        if self.checksum != CHECKSUM_NONE {
-            if self.checksum != CHECKSUM_CRC32C {
-                return Err(bad(Bad::unsupported(format!(
-                    "block checksum type {}",
-                    self.checksum
-                ))));
-            }
-            let mut buf = crate::pool::take_len(STREAM_CHECK_WINDOW.min(size + 1));
-            let mut crc = 0u32;
-            let mut done = 0usize;
-            let res = (|| {
-                while done < size + 1 {
-                    let n = (size + 1 - done).min(buf.len());
-                    let chunk = buf.get_mut(..n).unwrap_or(&mut []);
-                    self.file
-                        .read_at(chunk, h.offset + done as u64)
-                        .map_err(|e| io(&self.path, e))?;
-                    crc = crc32c::crc32c_append(crc, chunk);
-                    done += n;
-                }
-                Ok(())
-            })();
-            crate::pool::give(buf);
-            res?;
-            if crc != unmask_crc(stored) {
-                return Err(Bad::corrupt(format!(
-                    "block checksum mismatch at offset {}",
-                    h.offset
-                ))
-                .at(&self.path));
-            }
-        }
+            .and_then(|r| (size - 4).checked_sub(r))?;
         let s = Streamed {
             file: std::sync::Arc::clone(&self.file),
             path: self.path.clone(),
             start: h.offset,
             area_len,
         };
-        // every entry decodes (so a later read can only fail if the file changes), in begin
-        // order (a sweep reads the stream once; an unsorted block is held and sorted)
-        let mut c = StreamCursor::default();
+        let mut c = StreamCursor::checksummed(self.checksum == CHECKSUM_CRC32C);
         let mut prev: Vec<u8> = Vec::new();
-        while let Some((begin, _, _)) = s.next(&mut c)? {
+        while let Some((begin, _, _)) = s.next(&mut c).ok()? {
             if begin < prev {
-                return Ok(None);
+                return None;
             }
             prev = begin;
         }
-        Ok(Some(s))
+        // the restart array, the restart count and the type byte: the checks of an ordinary
+        // block's restart array (format::block::entry_area), and the end of the checksum
+        let mut rest = vec![0u8; size + 1 - area_len];
+        self.file
+            .read_at(&mut rest, h.offset + area_len as u64)
+            .ok()?;
+        if (num_restarts == 0 && size > 4)
+            || (num_restarts > 0 && rest.get(..4) != Some(&[0u8; 4][..]))
+        {
+            return None;
+        }
+        match c.crc() {
+            Some(crc) if crc32c::crc32c_append(crc, &rest) != unmask_crc(stored) => None,
+            _ => Some(s),
+        }
     }
 
     fn bad(&self, b: Bad, what: &str) -> Error {
