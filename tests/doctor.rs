@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -239,4 +240,147 @@ fn a_live_writer_is_told_from_a_dead_one() {
         .as_str()
         .unwrap()
         .contains(&format!("close -y {hash}")));
+}
+
+/// Each run's `end_time` as the Aim SDK at `py` shows it (`Repo.iter_runs`).
+fn sdk_end_times(py: &Path, repo: &Path) -> BTreeMap<String, Option<f64>> {
+    let script = "import sys, json, aim\nrepo = aim.Repo.from_path(sys.argv[1])\nprint(json.dumps({r.hash: r.end_time for r in repo.iter_runs()}))\n";
+    let out = common::run_py(py, &["-c", script, repo.to_str().unwrap()], repo);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Each run's `end_time` as our `ls` prints it.
+fn our_end_times(repo: &Path) -> BTreeMap<String, Option<f64>> {
+    let out = common::tcbench(&["aimrepo", "ls", "--aim-repo", repo.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    common::stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let end = match w[2] {
+                "None" => None,
+                t => Some(t.parse::<f64>().unwrap()),
+            };
+            (w[0].to_owned(), end)
+        })
+        .collect()
+}
+
+/// (kind, severity) of the findings about run `hash`, Aim's harmless leftovers aside.
+fn kinds_of(rep: &serde_json::Value, hash: &str) -> Vec<(String, String)> {
+    rep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] != "leftover")
+        .filter(|f| f["runs"].as_array().unwrap().iter().any(|r| r == hash))
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Aim 3.17.4 (tcbench's pinned version) closes a killed run by writing its `end_time` into
+/// `meta/index` only, and reads it from there: `ls` shows that time, as the 3.17.4 SDK
+/// does; doctor calls such a run finished, and warns only when a reindex (which would drop
+/// the time) is advised, with the Aim ≥ 3.20 close that keeps the run finished.
+#[test]
+fn runs_closed_by_aim_3_17_end_when_aim_says() {
+    let Some(py317) = common::python("TCBENCH_AIM317_PYTHON") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = [
+        "--seeds",
+        "42",
+        "--dims",
+        "32",
+        "--augs",
+        "noaug,rotate,changertt",
+    ];
+    let mut args = extra.to_vec();
+    args.extend(["--unclosed-runs", "1,2"]);
+    let repo = common::gen_campaign(&py317, tmp.path(), "c", "1/1", &args);
+    let killed: Vec<String> = std::fs::read_dir(repo.join(".aim/meta/progress"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(killed.len(), 2, "{killed:?}");
+    assert_eq!(our_end_times(&repo), sdk_end_times(&py317, &repo));
+
+    // the first killed run closed with Aim 3.17.4
+    common::run_py(
+        &aim_bin(&py317),
+        &["runs", "--repo", ".", "close", "-y", &killed[0]],
+        &repo,
+    );
+    let sdk = sdk_end_times(&py317, &repo);
+    assert!(sdk[&killed[0]].is_some(), "{sdk:?}");
+    assert!(sdk[&killed[1]].is_none(), "{sdk:?}");
+    assert_eq!(our_end_times(&repo), sdk);
+    let rep = report(&repo);
+    // the other killed run is missing from the index, so a reindex is advised: the closed
+    // one must be closed again (by Aim ≥ 3.20) before it, or it would lose its end time
+    assert_eq!(
+        kinds_of(&rep, &killed[0]),
+        [("end-time-in-index".to_owned(), "problem".to_owned())],
+        "{rep}"
+    );
+    let kinds: Vec<&str> = rep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "problem")
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["unfinished-run", "end-time-in-index", "index-partial"],
+        "{rep}"
+    );
+    let text = common::stdout(&doctor(&repo, false));
+    assert!(text.contains("needs Aim 3.20 or later"), "{text}");
+    // which is why: Aim 3.17.4's reindex takes no -y (and without it does nothing)
+    let out = Command::new(aim_bin(&py317))
+        .args(["storage", "--repo", ".", "reindex", "-y"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No such option"));
+
+    // on a copy, Aim 3.29.1 applies the fixes in the order shown: healthy, every run finished
+    if let Some(py) = common::python("TCBENCH_AIM_PYTHON") {
+        let copy = tmp.path().join("copy");
+        common::copy_tree(&repo, &copy);
+        apply_fixes(&py, &report(&copy));
+        let out = doctor(&copy, false);
+        assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+        let ends = our_end_times(&copy);
+        assert!(ends.values().all(Option::is_some), "{ends:?}");
+    }
+
+    // the second one closed with Aim 3.17.4 too: nothing left to fix
+    common::run_py(
+        &aim_bin(&py317),
+        &["runs", "--repo", ".", "close", "-y", &killed[1]],
+        &repo,
+    );
+    let sdk = sdk_end_times(&py317, &repo);
+    assert!(sdk.values().all(Option::is_some), "{sdk:?}");
+    assert_eq!(our_end_times(&repo), sdk);
+    let out = doctor(&repo, false);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stdout(&out));
+    let rep = report(&repo);
+    for h in &killed {
+        assert_eq!(
+            kinds_of(&rep, h),
+            [("end-time-in-index".to_owned(), "note".to_owned())],
+            "{rep}"
+        );
+    }
 }

@@ -42,6 +42,8 @@ pub enum Kind {
     UnfinishedRunElsewhere,
     /// No `end_time`, its writer is alive: being written.
     RunningRun,
+    /// `end_time` in `meta/index` only, not in the chunk: closed by Aim < 3.20.
+    EndTimeInIndex,
     /// A finished run with a softlock or a `meta/progress` marker.
     StaleLock,
     /// A lock or marker of a run that has no chunk, or Aim's own harmless leftovers.
@@ -68,6 +70,7 @@ impl Kind {
             Kind::UnfinishedRun => "unfinished-run",
             Kind::UnfinishedRunElsewhere => "unfinished-run-other-machine",
             Kind::RunningRun => "running-run",
+            Kind::EndTimeInIndex => "end-time-in-index",
             Kind::StaleLock => "stale-lock",
             Kind::Leftover => "leftover",
             Kind::IndexEmpty => "index-empty",
@@ -87,7 +90,8 @@ pub enum Fix {
     Close(Vec<String>),
     /// `aim runs --repo R rm -y H…`: removes the runs (SQLite rows and chunks).
     Remove(Vec<String>),
-    /// `aim storage --repo R reindex -y`: rebuilds `meta/index` from every chunk.
+    /// `aim storage --repo R reindex -y`: rebuilds `meta/index` from every chunk (Aim 3.20
+    /// and later; before, the command does nothing).
     Reindex,
     /// `rm PATH…`: files no Aim command removes.
     RemoveFiles(Vec<PathBuf>),
@@ -186,6 +190,8 @@ struct MetaSummary {
     end_time: Option<f64>,
     /// Digest and count of the `('meta','chunks',H)` pairs, to compare with the index.
     digest: (u64, u64),
+    /// The same without the `end_time` pair.
+    digest_wo_end: (u64, u64),
 }
 
 /// FNV-1a over length-prefixed keys and values.
@@ -223,6 +229,7 @@ fn check_meta(dir: &Path, hash: &str) -> Result<MetaSummary, String> {
     let prefix = key::encode_strs(&["meta", "chunks", hash]);
     let end_key = key::encode_strs(&["meta", "chunks", hash, "end_time"]);
     let mut digest = Digest::new();
+    let mut wo_end = Digest::new();
     let mut end_time = None;
     let mut it = db.iter();
     while it.advance().map_err(|e| e.to_string())? {
@@ -231,12 +238,15 @@ fn check_meta(dir: &Path, hash: &str) -> Result<MetaSummary, String> {
             digest.pair(k, it.value());
             if k == end_key.as_slice() {
                 end_time = end_time_of(it.value());
+            } else {
+                wo_end.pair(k, it.value());
             }
         }
     }
     Ok(MetaSummary {
         end_time,
         digest: (digest.0, digest.1),
+        digest_wo_end: (wo_end.0, wo_end.1),
     })
 }
 
@@ -262,6 +272,8 @@ fn check_seqs(dir: &Path) -> Option<String> {
 /// Per run in `meta/index`: digest of its `('meta','chunks',H)` range and its `end_time`.
 struct IndexRun {
     digest: Digest,
+    /// The same without the `end_time` pair.
+    digest_wo_end: Digest,
     end_time: Option<f64>,
 }
 
@@ -284,11 +296,14 @@ fn read_index(dir: &Path) -> Result<BTreeMap<String, IndexRun>, rocks_reader::Er
         }
         let entry = runs.entry(hash.to_owned()).or_insert_with(|| IndexRun {
             digest: Digest::new(),
+            digest_wo_end: Digest::new(),
             end_time: None,
         });
         entry.digest.pair(k, it.value());
         if rest.get(end + 1..) == Some(b"end_time\xFE".as_slice()) {
             entry.end_time = end_time_of(it.value());
+        } else {
+            entry.digest_wo_end.pair(k, it.value());
         }
     }
     Ok(runs)
@@ -342,6 +357,8 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
         seqs: check_seqs(&repo.seqs_chunk(h)),
     });
     let mut marks = collect_marks(aim);
+    let index_dir = aim.join("meta").join("index");
+    let index = read_index(&index_dir);
     let host = crate::writer::Host::read();
     let mut out = Health {
         runs: hashes.len(),
@@ -349,6 +366,7 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
     };
     let mut f = Vec::new();
     let mut summaries: BTreeMap<&str, &MetaSummary> = BTreeMap::new();
+    let mut closed_in_index: Vec<(&str, f64)> = Vec::new();
     for (h, c) in hashes.iter().zip(&checks) {
         let run_marks = marks.remove(h).unwrap_or_default();
         let has_row = props.remove(h).is_some();
@@ -386,7 +404,26 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             });
         }
         let Ok(meta) = &c.meta else { continue };
-        run_marks_findings(repo, &host, h, meta.end_time, &run_marks, &mut f);
+        // closed by Aim < 3.20: `end_time` in the index only (what Repo::index_end_times reads)
+        let in_index = match (&index, meta.end_time) {
+            (Ok(index), None)
+                if run_marks.meta_progress.is_none() && run_marks.softlock.is_none() =>
+            {
+                index.get(h.as_str()).and_then(|i| i.end_time)
+            }
+            _ => None,
+        };
+        if let Some(t) = in_index {
+            closed_in_index.push((h.as_str(), t));
+        }
+        run_marks_findings(
+            repo,
+            &host,
+            h,
+            meta.end_time.or(in_index),
+            &run_marks,
+            &mut f,
+        );
     }
     let mut ghosts: Vec<String> = props.into_keys().collect();
     ghosts.sort();
@@ -446,9 +483,36 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             fix: None,
         });
     }
-    let (state, index_findings) = index_findings(repo, &hashes, &summaries);
+    let closed: BTreeSet<&str> = closed_in_index.iter().map(|(h, _)| *h).collect();
+    let (state, index_findings) = index_findings(&index_dir, index, &hashes, &summaries, &closed);
     out.index = state;
     f.extend(index_findings);
+    // a reindex (Aim 3.20+) rebuilds the index from the chunks: it would drop these end times
+    let reindex = f.iter().any(|x| x.fix == Some(Fix::Reindex));
+    for (h, t) in closed_in_index {
+        let what = format!(
+            "end_time {t} is in meta/index only, not in the chunk: the run was closed by an Aim older than 3.20 (`aim runs close` writes it there); Aim and tcbench take it from there"
+        );
+        f.push(if reindex {
+            Finding {
+                severity: Severity::Problem,
+                kind: Kind::EndTimeInIndex,
+                runs: vec![h.to_owned()],
+                path: repo.meta_chunk(h),
+                detail: format!("{what}, but the reindex below would drop it and leave the run active forever: close it again with Aim 3.20 or later first, which writes the time of that close into the chunk"),
+                fix: Some(Fix::Close(vec![h.to_owned()])),
+            }
+        } else {
+            Finding {
+                severity: Severity::Note,
+                kind: Kind::EndTimeInIndex,
+                runs: vec![h.to_owned()],
+                path: repo.meta_chunk(h),
+                detail: format!("{what}; a reindex by Aim 3.20 or later would drop it"),
+                fix: None,
+            }
+        });
+    }
     // problems first, in the order their fixes apply (closing a run changes its chunk, so
     // the index is rebuilt last); notes after
     f.sort_by_key(|x| (x.severity == Severity::Note, is_index(x.kind)));
@@ -542,12 +606,14 @@ fn run_marks_findings(
 }
 
 fn index_findings(
-    repo: &Repo,
+    dir: &Path,
+    index: Result<BTreeMap<String, IndexRun>, rocks_reader::Error>,
     hashes: &[String],
     chunks: &BTreeMap<&str, &MetaSummary>,
+    closed_in_index: &BTreeSet<&str>,
 ) -> (IndexState, Vec<Finding>) {
-    let dir = repo.aim_dir().join("meta").join("index");
-    let index = match read_index(&dir) {
+    let dir = dir.to_path_buf();
+    let index = match index {
         Ok(i) => i,
         Err(rocks_reader::Error::NotADatabase { .. }) => return (IndexState::Absent, vec![]),
         Err(e) => {
@@ -590,7 +656,13 @@ fn index_findings(
     let mut ends = Vec::new();
     for (h, m) in chunks {
         if let Some(i) = index.get(*h) {
-            if (i.digest.0, i.digest.1) != m.digest {
+            // a run closed in the index only differs by its end_time (reported apart)
+            let differs = if closed_in_index.contains(h) {
+                (i.digest_wo_end.0, i.digest_wo_end.1) != m.digest_wo_end
+            } else {
+                (i.digest.0, i.digest.1) != m.digest
+            };
+            if differs {
                 stale.push((*h).to_owned());
                 if i.end_time.is_none() != m.end_time.is_none() {
                     ends.push(format!(

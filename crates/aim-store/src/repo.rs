@@ -151,6 +151,50 @@ impl Repo {
         sqlite::read_runs(&sqlite::sqlite_path(&self.aim_dir))
     }
 
+    /// `meta/progress/<H>`: the marker a writer keeps while the run's meta chunk is open
+    /// (a killed run keeps it until `aim runs close`).
+    pub fn meta_progress(&self, hash: &str) -> PathBuf {
+        self.aim_dir.join("meta").join("progress").join(hash)
+    }
+
+    /// End times that only `meta/index` holds, for the given runs whose chunk has none.
+    ///
+    /// Aim before 3.20 (3.17.4, which tcbench pins) closes a killed run (`aim runs close`)
+    /// by indexing it and writing `end_time` into `meta/index` only, never into the chunk;
+    /// every Aim version then reads the run's metadata from the index and shows it finished
+    /// at that time. A run still marked as written (`meta/progress/<H>` or
+    /// `locks/<H>.softlock`) is left out: Aim merges its chunk into what it shows. No index,
+    /// or one that does not read, gives nothing (`doctor` reports it).
+    pub fn index_end_times<'h>(
+        &self,
+        hashes: impl IntoIterator<Item = &'h str>,
+    ) -> HashMap<String, f64> {
+        let mut out = HashMap::new();
+        let mut db = None;
+        for h in hashes {
+            if self.meta_progress(h).exists() || self.run_lock(h).exists() {
+                continue;
+            }
+            if db.is_none() {
+                match rocks_reader::Db::open(self.aim_dir.join("meta").join("index")) {
+                    Ok(d) => db = Some(d),
+                    Err(_) => return out,
+                }
+            }
+            let Some(d) = &db else { return out };
+            let key = crate::key::encode_strs(&["meta", "chunks", h, "end_time"]);
+            if let Ok(Some(v)) = d.get(&key) {
+                if let Some(t) = crate::value::decode(&v)
+                    .ok()
+                    .and_then(crate::run::end_time_value)
+                {
+                    out.insert(h.to_owned(), t);
+                }
+            }
+        }
+        out
+    }
+
     /// Reads one run's meta chunk.
     pub fn read_meta(&self, hash: &str) -> Result<RunMeta, RunError> {
         read_meta(&self.meta_chunk(hash), hash)
@@ -221,6 +265,21 @@ impl Repo {
                         self.meta_chunk(hash).display()
                     ),
                 }),
+            }
+        }
+        // runs closed by Aim < 3.20: their end time is in the index only
+        let open: Vec<&str> = scan
+            .runs
+            .iter()
+            .filter(|r| r.end_time().is_none())
+            .map(Run::hash)
+            .collect();
+        if !open.is_empty() {
+            let ends = self.index_end_times(open);
+            for r in &mut scan.runs {
+                if let Some(t) = ends.get(r.hash()) {
+                    r.meta.end_time = Some(Some(*t));
+                }
             }
         }
         let mut ghosts: Vec<String> = props

@@ -125,7 +125,7 @@ struct TraceFields {
     min: Option<Value>,
 }
 
-fn end_time_value(val: Value) -> Option<f64> {
+pub(crate) fn end_time_value(val: Value) -> Option<f64> {
     match val {
         Value::Float(f) => Some(f),
         Value::Int(i) => Some(i as f64),

@@ -69,7 +69,9 @@ fn fix_caveat(fix: &Fix) -> Option<&'static str> {
     match fix {
         Fix::Remove(_) => Some("removes the run and its data; keep a copy if any of it matters"),
         Fix::Close(_) => Some("only once no process writes the run"),
-        Fix::Reindex => Some("stop `aim up` first"),
+        Fix::Reindex => Some(
+            "stop `aim up` first; needs Aim 3.20 or later: before it (3.17.4, which tcbench pins, included) `storage reindex` does nothing",
+        ),
         Fix::RemoveFiles(_) => None,
     }
 }
