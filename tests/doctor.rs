@@ -242,13 +242,6 @@ fn a_live_writer_is_told_from_a_dead_one() {
         .contains(&format!("close -y {hash}")));
 }
 
-/// Each run's `end_time` as the Aim SDK at `py` shows it (`Repo.iter_runs`).
-fn sdk_end_times(py: &Path, repo: &Path) -> BTreeMap<String, Option<f64>> {
-    let script = "import sys, json, aim\nrepo = aim.Repo.from_path(sys.argv[1])\nprint(json.dumps({r.hash: r.end_time for r in repo.iter_runs()}))\n";
-    let out = common::run_py(py, &["-c", script, repo.to_str().unwrap()], repo);
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// Each run's `end_time` as our `ls` prints it.
 fn our_end_times(repo: &Path) -> BTreeMap<String, Option<f64>> {
     let out = common::tcbench(&["aimrepo", "ls", "--aim-repo", repo.to_str().unwrap()]);
@@ -310,7 +303,7 @@ fn runs_closed_by_aim_3_17_end_when_aim_says() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(killed.len(), 2, "{killed:?}");
-    assert_eq!(our_end_times(&repo), sdk_end_times(&py317, &repo));
+    assert_eq!(our_end_times(&repo), common::sdk_end_times(&py317, &repo));
 
     // the first killed run closed with Aim 3.17.4
     common::run_py(
@@ -318,7 +311,7 @@ fn runs_closed_by_aim_3_17_end_when_aim_says() {
         &["runs", "--repo", ".", "close", "-y", &killed[0]],
         &repo,
     );
-    let sdk = sdk_end_times(&py317, &repo);
+    let sdk = common::sdk_end_times(&py317, &repo);
     assert!(sdk[&killed[0]].is_some(), "{sdk:?}");
     assert!(sdk[&killed[1]].is_none(), "{sdk:?}");
     assert_eq!(our_end_times(&repo), sdk);
@@ -370,7 +363,7 @@ fn runs_closed_by_aim_3_17_end_when_aim_says() {
         &["runs", "--repo", ".", "close", "-y", &killed[1]],
         &repo,
     );
-    let sdk = sdk_end_times(&py317, &repo);
+    let sdk = common::sdk_end_times(&py317, &repo);
     assert!(sdk.values().all(Option::is_some), "{sdk:?}");
     assert_eq!(our_end_times(&repo), sdk);
     let out = doctor(&repo, false);

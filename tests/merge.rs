@@ -954,3 +954,72 @@ fn every_fixture_merged_reads_back_like_its_source() {
         }
     }
 }
+
+/// A killed run closed by Aim 3.17.4 has its end time in the source's `meta/index` only;
+/// merge copies chunks, not the index, so the copy is active: the warning says so, with the
+/// time it had and how to close the copy; `--skip-active` leaves it out. Aim 3.17.4 reads the
+/// merged repository the same way (the run active).
+#[test]
+fn a_run_closed_by_aim_3_17_is_named_as_losing_its_index_only_end_time() {
+    let Some(py317) = common::python("TCBENCH_AIM317_PYTHON") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let src = common::gen_campaign(
+        &py317,
+        tmp.path(),
+        "src",
+        "1/1",
+        &[
+            "--seeds",
+            "42",
+            "--dims",
+            "32",
+            "--augs",
+            "noaug,rotate",
+            "--unclosed-runs",
+            "1",
+        ],
+    );
+    let killed = std::fs::read_dir(src.join(".aim/meta/progress"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .next()
+        .unwrap();
+    let aim = py317.parent().unwrap().join("aim");
+    common::run_py(&aim, &["runs", "--repo", ".", "close", "-y", &killed], &src);
+    let end = aim_store::Repo::open(&src)
+        .unwrap()
+        .scan()
+        .unwrap()
+        .runs
+        .iter()
+        .find(|r| r.hash() == killed)
+        .and_then(aim_store::Run::end_time)
+        .expect("the end time from the index");
+
+    let dst = tmp.path().join("dst");
+    let out = merge(&[&src], &["--dst", s(&dst)]);
+    ok(&out);
+    let err = common::stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains(&killed))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("closed by an Aim older than 3.20"), "{line}");
+    assert!(line.contains(&format!("({end})")), "{line}");
+    assert!(line.contains("shows as active"), "{line}");
+    let runs = read_back(&dst);
+    assert_eq!(runs.len(), 2);
+    let copy = runs.iter().find(|r| r.hash() == killed).unwrap();
+    assert_eq!(copy.end_time(), None);
+    let sdk = common::sdk_end_times(&py317, &dst);
+    assert_eq!(sdk.len(), 2, "{sdk:?}");
+    assert_eq!(sdk[&killed], None, "{sdk:?}");
+
+    let dst2 = tmp.path().join("dst2");
+    let out = merge(&[&src], &["--dst", s(&dst2), "--skip-active"]);
+    ok(&out);
+    assert!(common::stderr(&out).contains("left out (--skip-active)"));
+    assert_eq!(read_back(&dst2).len(), 1);
+}

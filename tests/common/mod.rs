@@ -177,3 +177,11 @@ pub fn gen_campaign(py: &Path, dir: &Path, name: &str, part: &str, extra: &[&str
     run_py(py, &args, dir);
     dir.join(name)
 }
+
+/// Each run's `end_time` as the Aim SDK at `py` shows it (`Repo.iter_runs`, the repository
+/// as it is: with its index). (tests/doctor.rs, tests/merge.rs)
+pub fn sdk_end_times(py: &Path, repo: &Path) -> std::collections::BTreeMap<String, Option<f64>> {
+    let script = "import sys, json, aim\nrepo = aim.Repo.from_path(sys.argv[1])\nprint(json.dumps({r.hash: r.end_time for r in repo.iter_runs()}))\n";
+    let out = run_py(py, &["-c", script, repo.to_str().unwrap()], repo);
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -307,6 +307,9 @@ struct RepoRun {
     artifacts: Option<Listing>,
     row: Option<db::RunRow>,
     live: bool,
+    /// The end time of a run closed by Aim < 3.20: in the source's `meta/index` only (see
+    /// [`Repo::index_end_times`]), so not carried over; the copy shows as active.
+    index_end: Option<f64>,
 }
 
 /// A repository taking part: a source, or the destination of an append.
@@ -456,8 +459,22 @@ fn load(
                 artifacts,
                 row,
                 live,
+                index_end: None,
             },
         );
+    }
+    let live: Vec<&str> = runs
+        .iter()
+        .filter(|(_, r)| r.live)
+        .map(|(h, _)| h.as_str())
+        .collect();
+    if !live.is_empty() {
+        let ends = repo.index_end_times(live);
+        for (h, t) in ends {
+            if let Some(r) = runs.get_mut(&h) {
+                r.index_end = Some(t);
+            }
+        }
     }
     if only.is_none() {
         for (h, r) in &runs {
@@ -734,13 +751,23 @@ pub fn plan_selected(
             let Some(summary) = summaries.get_mut(s) else {
                 continue;
             };
+            let closed_in_index = |what: &str| {
+                format!(
+                    "run {h} in `{}` was closed by an Aim older than 3.20, which wrote its end time ({}) into `meta/index` only, not into its chunk; merge copies chunks, not the index: {what}",
+                    src.shown.display(),
+                    r.index_end.unwrap_or_default()
+                )
+            };
             if r.live {
                 summary.active.push(h.clone());
                 if opts.skip_active {
-                    warnings.push(format!(
-                        "run {h} in `{}` is still being written or was killed (writer marks, no end time): left out (--skip-active)",
-                        src.shown.display()
-                    ));
+                    warnings.push(match r.index_end {
+                        Some(_) => closed_in_index("left out (--skip-active)"),
+                        None => format!(
+                            "run {h} in `{}` is still being written or was killed (writer marks, no end time): left out (--skip-active)",
+                            src.shown.display()
+                        ),
+                    });
                     continue;
                 }
             }
@@ -757,10 +784,13 @@ pub fn plan_selected(
                 );
                 summary.copied += 1;
                 if r.live {
-                    warnings.push(format!(
-                        "run {h} in `{}` is still being written or was killed (writer marks, no end time): it is copied as a crash-consistent snapshot and stays active (--skip-active leaves it out)",
-                        src.shown.display()
-                    ));
+                    warnings.push(match r.index_end {
+                        Some(_) => closed_in_index(&format!("the copy has no end time and shows as active (--skip-active leaves it out; in the merged repository, `aim runs close -y {h}` with Aim 3.20 or later marks it finished, at the time of that close)")),
+                        None => format!(
+                            "run {h} in `{}` is still being written or was killed (writer marks, no end time): it is copied as a crash-consistent snapshot and stays active (--skip-active leaves it out)",
+                            src.shown.display()
+                        ),
+                    });
                 }
                 continue;
             };
@@ -779,6 +809,7 @@ pub fn plan_selected(
                     artifacts: if what == 2 { x.artifacts.clone() } else { None },
                     row: if what == 3 { x.row.clone() } else { None },
                     live: x.live,
+                    index_end: x.index_end,
                 };
                 if let Some(d) = difference(other, &pick(or), src, &pick(r), h)? {
                     diff = Some((other.shown.clone(), d));
