@@ -53,6 +53,10 @@ QUIRK_ARGS = ["--unclosed-runs", "2", "--archived-runs", "3", "--missing-metric-
 AIM317_ARGS = ["--seeds", "42", "--dims", "32,64", "--splits", "1", "--augs", "noaug,rotate,changertt",
                "--epochs", "4", "--no-system-metrics", "--no-logs", "--no-system-params",
                "--artifacts", "minimal"]
+# two runs killed mid-training (exp 2 and 5), then closed with Aim 3.17.4's own CLI
+AIM317_CLOSED_ARGS = ["--seeds", "42,666", "--dims", "32", "--splits", "1", "--augs", "noaug,rotate,changertt",
+                      "--epochs", "4", "--no-system-metrics", "--no-logs", "--no-system-params",
+                      "--artifacts", "minimal", "--unclosed-runs", "2,5"]
 EXAMPLE_ARGS = ["--seeds", "42,666,12345", "--dims", "32,64,1500", "--splits", "1",
                 "--augs", "noaug,rotate,horizontalflip", "--epochs", "8", "--no-system-metrics", "--no-logs",
                 "--no-system-params", "--artifacts", "minimal"]
@@ -90,6 +94,19 @@ def fx_campaign_quirks(target):
 
 def fx_aim317_campaign(target):
     gen_campaign(target, AIM317_ARGS)
+
+
+def fx_aim317_closed(target):
+    # tcbench users' usual repair of a crashed run under the Aim it pins: `aim runs close`
+    # (one run per call: several race on the index lock). Aim 3.17.4 writes the end_time
+    # into meta/index only (aim-format.md §10), not into the chunk.
+    gen_campaign(target, AIM317_CLOSED_ARGS)
+    killed = sorted(os.listdir(target / ".aim" / "meta" / "progress"))
+    if len(killed) != 2:
+        raise SystemExit(f"aim317-closed: expected 2 killed runs, found {killed}")
+    for h in killed:
+        subprocess.run([aim_cli(), "runs", "--repo", target.name, "close", "-y", h], check=True,
+                       cwd=str(target.parent), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def fx_example(target):
@@ -275,6 +292,7 @@ FIXTURES = {
     "empty": (fx_empty, "3.29", "out", 0),
     "killed": (sdk_fixture("killed"), "3.29", "out", 1),
     "aim317-campaign": (fx_aim317_campaign, "3.17", "out", 0),
+    "aim317-closed": (fx_aim317_closed, "3.17", "out", 0),
     "example": (fx_example, "3.29", "example", 0),
 }
 DEFAULT_SET = [n for n, f in FIXTURES.items() if f[2] == "out"]

@@ -56,7 +56,7 @@ fn apply_fixes(py: &Path, rep: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn healthy_repositories_exit_0() {
-    for name in ["campaign", "empty", "aim317-campaign"] {
+    for name in ["campaign", "empty", "aim317-campaign", "aim317-closed"] {
         let out = doctor(&common::fixture(name), false);
         assert_eq!(
             out.status.code(),

@@ -113,6 +113,7 @@ fn every_row_equals_what_the_aim_sdk_reads() {
         "edge-params",
         "blobs",
         "aim317-campaign",
+        "aim317-closed",
         "empty",
     ] {
         let (rows, runs, _) = check(&py, &common::fixture(name), &["--archived"], &[]);

@@ -153,17 +153,23 @@ done
 
 parquet_to_json
 
+# the lines of fixtures not captured this time are kept (a subset was asked for)
+KEPT="$( [ -f "$OUT_DIR/VERSIONS.txt" ] && grep '^fixture ' "$OUT_DIR/VERSIONS.txt" | while read -r _ name _; do
+    case " ${FIXTURES[*]} " in *" $name "*) ;; *) grep "^fixture $name " "$OUT_DIR/VERSIONS.txt" ;; esac
+done )"
+NOW="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 {
     echo "# versions of the original used for these goldens"
-    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "date: $NOW (the last capture)"
     echo "python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')"
     "$VENV_BIN/pip" freeze 2>/dev/null | grep -iE 'tcbench|^aim|pandas|rich|pyarrow|statsmodels'
-    echo "# fixtures captured (sha256 of <fixture>/expected.json, to spot stale goldens)"
+    echo "# fixtures captured (sha256 of <fixture>/expected.json, to spot stale goldens; capture date when not the first)"
+    [ -n "$KEPT" ] && echo "$KEPT"
     for fx in "${FIXTURES[@]}"; do
         if [ -f "$REPOS_DIR/$fx/expected.json" ]; then
-            echo "fixture $fx $(sha256sum "$REPOS_DIR/$fx/expected.json" | cut -d' ' -f1)"
+            echo "fixture $fx $(sha256sum "$REPOS_DIR/$fx/expected.json" | cut -d' ' -f1) $NOW"
         else
-            echo "fixture $fx (no expected.json)"
+            echo "fixture $fx (no expected.json) $NOW"
         fi
     done
 } >"$OUT_DIR/VERSIONS.txt"

@@ -7,7 +7,8 @@ write, read back with pyarrow -- as the same JSON, so that a test compares the t
 
 `sdk` reads REPO (a repository root, or its `.aim` folder) with the Aim SDK, from a
 temporary copy whose `meta/index` is deleted (as sdk_read.py: the SDK mutates chunks when it
-reads, and aim 3.29 would read run metadata from the index only). Archived runs are left out
+reads, and aim 3.29 would read run metadata from the index only); end_time as sdk_read.py
+takes it (the chunk's, else the one Aim shows through the index). Archived runs are left out
 unless --archived; Aim's own `__system*` params and metrics are left out. `parquet` reads
 DIR/runs.parquet and DIR/metrics.parquet with pyarrow (and checks that every
 `context.<key>` column equals that key of the row's `context` JSON).
@@ -97,7 +98,7 @@ def cell(k, v):
     return v
 
 
-def read_sdk(aim_dir, final_only, archived):
+def read_sdk(aim_dir, final_only, archived, index_end=None):
     import aim
     from aim.sdk.sequences.metric import Metric
     repo = aim.Repo(os.path.dirname(aim_dir))
@@ -111,6 +112,8 @@ def read_sdk(aim_dir, final_only, archived):
             end_time = chunk.get("end_time", None)
         except Exception:
             end_time = None
+        if end_time is None and index_end:
+            end_time = index_end.get(h)
         try:
             attrs = run[...]
         except KeyError:
@@ -211,10 +214,17 @@ def main(argv):
             src = os.path.join(src, ".aim")
         tmp = tempfile.mkdtemp(prefix="sdk_export-")
         try:
-            dst = os.path.join(tmp, ".aim")
+            dst = os.path.join(tmp, "all", ".aim")
             shutil.copytree(src, dst, symlinks=True)
-            shutil.rmtree(os.path.join(dst, "meta", "index"), ignore_errors=True)
-            data = read_sdk(dst, final_only, archived)
+            index_end = None
+            if os.path.isdir(os.path.join(src, "meta", "index")):
+                sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+                from sdk_read import index_end_times
+                with_index = os.path.join(tmp, "as-is", ".aim")
+                shutil.copytree(src, with_index, symlinks=True)
+                index_end = index_end_times(with_index)
+                shutil.rmtree(os.path.join(dst, "meta", "index"), ignore_errors=True)
+            data = read_sdk(dst, final_only, archived, index_end)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     else:

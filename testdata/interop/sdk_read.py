@@ -13,12 +13,16 @@ reads the copy. (Aim's SDK mutates chunks on read: it flushes WAL files into SST
 With --as-is the copy keeps its `meta/index`: the SDK then sees the repository exactly as
 Aim would (used to check that a merged repository needs no index work).
 
+end_time is the meta chunk's; for a run whose chunk has none, it is the one Aim shows
+through the repository's own `meta/index` (a second copy, read as is): a killed run closed
+by Aim < 3.20 (`aim runs close`) has its end_time there only (aim-format.md §10).
+
 Output (also what testdata/repos/*/expected.json holds):
 
     {"aim_version": "3.29.1",
      "runs": [                                   # sorted by (creation_time, hash)
        {"hash", "experiment", "name", "description", "archived", "tags",
-        "creation_time": float, "end_time": float | null,   # end_time from the meta chunk
+        "creation_time": float, "end_time": float | null,   # the chunk's, else the index's
         "params": {...},                          # run[...]: the whole attrs dict
         "traces": [                               # sorted by (name, json(context))
           {"name", "context": {...}, "dtype", "count",        # count = number of points
@@ -144,7 +148,13 @@ def read_trace(run, ctx_idx, name, info):
     return out
 
 
-def read_repo(aim_dir):
+def index_end_times(aim_dir):
+    """{hash: end_time} as Aim shows the runs through the repository's own index."""
+    repo = aim.Repo(os.path.dirname(aim_dir))
+    return {run.hash: run.end_time for run in repo.iter_runs()}
+
+
+def read_repo(aim_dir, index_end=None):
     repo = aim.Repo(os.path.dirname(aim_dir))
     runs = []
     for run in repo.iter_runs():
@@ -154,6 +164,8 @@ def read_repo(aim_dir):
             end_time = chunk.get("end_time", None)
         except Exception:
             end_time = None
+        if end_time is None and index_end:
+            end_time = index_end.get(h)
         try:
             params = run[...]
         except KeyError:
@@ -189,11 +201,15 @@ def main(argv):
         sys.exit(f"no .aim folder at {src}")
     tmp = tempfile.mkdtemp(prefix="sdk_read-")
     try:
-        dst = os.path.join(tmp, ".aim")
+        dst = os.path.join(tmp, "all", ".aim")
         shutil.copytree(src, dst, symlinks=True)
-        if not as_is:
+        index_end = None
+        if not as_is and os.path.isdir(os.path.join(src, "meta", "index")):
+            with_index = os.path.join(tmp, "as-is", ".aim")
+            shutil.copytree(src, with_index, symlinks=True)
+            index_end = index_end_times(with_index)
             shutil.rmtree(os.path.join(dst, "meta", "index"), ignore_errors=True)
-        data = read_repo(dst)
+        data = read_repo(dst, index_end)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     json.dump(data, sys.stdout, indent=1, ensure_ascii=False, sort_keys=False)
