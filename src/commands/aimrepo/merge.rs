@@ -262,8 +262,13 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Status> {
     let active: usize = plan.sources.iter().map(|s| s.active.len()).sum();
     let snapshots = if active > 0 && !args.skip_active {
         format!(
-            " (except {} still being written: checked readable)",
-            plural(active, "run")
+            " (except {} active, copied as {}: checked readable)",
+            plural(active, "run"),
+            if active == 1 {
+                "a snapshot"
+            } else {
+                "snapshots"
+            }
         )
     } else {
         String::new()
