@@ -27,6 +27,17 @@ fn report(repo: &Path) -> serde_json::Value {
     serde_json::from_slice(&doctor(repo, true).stdout).unwrap()
 }
 
+/// The kinds of the report's problems, in order.
+fn problem_kinds(rep: &serde_json::Value) -> Vec<&str> {
+    rep["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "problem")
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect()
+}
+
 fn aim_bin(py: &Path) -> PathBuf {
     py.parent().unwrap().join("aim")
 }
@@ -159,14 +170,7 @@ fn closing_a_run_makes_the_index_stale_and_reindex_fixes_it() {
     };
     let (_tmp, repo) = common::fixture_copy("campaign-quirks");
     let rep = report(&repo);
-    let kinds: Vec<&str> = rep["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["severity"] == "problem")
-        .map(|f| f["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["unfinished-run"], "{rep}");
+    assert_eq!(problem_kinds(&rep), ["unfinished-run"], "{rep}");
     apply_fixes(&py, &rep);
     // the index still holds the run's metadata from before it was closed
     let rep = report(&repo);
@@ -323,15 +327,8 @@ fn runs_closed_by_aim_3_17_end_when_aim_says() {
         [("end-time-in-index".to_owned(), "problem".to_owned())],
         "{rep}"
     );
-    let kinds: Vec<&str> = rep["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["severity"] == "problem")
-        .map(|f| f["kind"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        kinds,
+        problem_kinds(&rep),
         ["unfinished-run", "end-time-in-index", "index-partial"],
         "{rep}"
     );

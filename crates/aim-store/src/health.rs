@@ -493,24 +493,26 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
         let what = format!(
             "end_time {t} is in meta/index only, not in the chunk: the run was closed by an Aim older than 3.20 (`aim runs close` writes it there); Aim and tcbench take it from there"
         );
-        f.push(if reindex {
-            Finding {
-                severity: Severity::Problem,
-                kind: Kind::EndTimeInIndex,
-                runs: vec![h.to_owned()],
-                path: repo.meta_chunk(h),
-                detail: format!("{what}, but the reindex below would drop it and leave the run active forever: close it again with Aim 3.20 or later first, which writes the time of that close into the chunk"),
-                fix: Some(Fix::Close(vec![h.to_owned()])),
-            }
+        let (severity, detail, fix) = if reindex {
+            (
+                Severity::Problem,
+                format!("{what}, but the reindex below would drop it and leave the run active forever: close it again with Aim 3.20 or later first, which writes the time of that close into the chunk"),
+                Some(Fix::Close(vec![h.to_owned()])),
+            )
         } else {
-            Finding {
-                severity: Severity::Note,
-                kind: Kind::EndTimeInIndex,
-                runs: vec![h.to_owned()],
-                path: repo.meta_chunk(h),
-                detail: format!("{what}; a reindex by Aim 3.20 or later would drop it"),
-                fix: None,
-            }
+            (
+                Severity::Note,
+                format!("{what}; a reindex by Aim 3.20 or later would drop it"),
+                None,
+            )
+        };
+        f.push(Finding {
+            severity,
+            kind: Kind::EndTimeInIndex,
+            runs: vec![h.to_owned()],
+            path: repo.meta_chunk(h),
+            detail,
+            fix,
         });
     }
     // problems first, in the order their fixes apply (closing a run changes its chunk, so
