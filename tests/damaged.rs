@@ -461,3 +461,43 @@ exec "$2" aimrepo doctor --aim-repo "$1""#;
     );
     assert!(text.contains("healthy: no problem found"), "{text}");
 }
+
+#[test]
+fn damaged_index_holding_end_times_of_runs_closed_by_aim_3_17() {
+    // `aim317-closed`: two runs closed by Aim 3.17.4 have their end time in meta/index only.
+    // With that index damaged, they are shown active with one warning each naming the index
+    // and why it matters, exit 3; the other runs read as before, and runs with an end time
+    // in their chunk do not need the index. doctor: the index is unreadable, rebuild it.
+    let (_t, repo) = common::fixture_copy("aim317-closed");
+    let before = common::stdout(&cmd(&repo, "ls"));
+    for p in files_with_ext(&repo.join(".aim/meta/index"), "sst") {
+        let len = std::fs::metadata(&p).unwrap().len() as usize;
+        flip(&p, (10..len - 60).step_by(97));
+    }
+    let out = cmd(&repo, "ls");
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.lines().all(|l| l.contains("`meta/index`")
+            && l.contains("does not read")
+            && l.contains("shown as active")),
+        "{err}"
+    );
+    let after = common::stdout(&out);
+    let (mut same, mut now_none) = (0, 0);
+    for (a, b) in before.lines().zip(after.lines()).skip(1) {
+        if a == b {
+            same += 1;
+        } else {
+            assert!(b.trim_end().ends_with("None"), "{a} / {b}");
+            assert!(err.contains(b.split_whitespace().next().unwrap()), "{err}");
+            now_none += 1;
+        }
+    }
+    assert_eq!((same, now_none), (4, 2), "{before}\n{after}");
+    let doc = cmd(&repo, "doctor");
+    let text = common::stdout(&doc);
+    assert_eq!(doc.status.code(), Some(3), "{text}");
+    assert!(text.contains("[index-corrupt]"), "{text}");
+}

@@ -163,33 +163,42 @@ impl Repo {
     /// by indexing it and writing `end_time` into `meta/index` only, never into the chunk;
     /// every Aim version then reads the run's metadata from the index and shows it finished
     /// at that time. A run still marked as written (`meta/progress/<H>` or
-    /// `locks/<H>.softlock`) is left out: Aim merges its chunk into what it shows. No index,
-    /// or one that does not read, gives nothing (`doctor` reports it).
+    /// `locks/<H>.softlock`) is left out: Aim merges its chunk into what it shows. Without
+    /// an index, or without an end time there, a run is not in the answer; where the index
+    /// does not read, the run maps to the reason.
     pub fn index_end_times<'h>(
         &self,
         hashes: impl IntoIterator<Item = &'h str>,
-    ) -> HashMap<String, f64> {
+    ) -> HashMap<String, Result<f64, String>> {
         let mut out = HashMap::new();
-        let mut db = None;
+        let dir = self.aim_dir.join("meta").join("index");
+        let mut db: Option<Result<rocks_reader::Db, String>> = None;
         for h in hashes {
             if self.meta_progress(h).exists() || self.run_lock(h).exists() {
                 continue;
             }
-            if db.is_none() {
-                match rocks_reader::Db::open(self.aim_dir.join("meta").join("index")) {
-                    Ok(d) => db = Some(d),
-                    Err(_) => return out,
+            let d = match &mut db {
+                Some(d) => d,
+                None => match rocks_reader::Db::open(&dir) {
+                    Err(rocks_reader::Error::NotADatabase { .. }) => return out, // no index
+                    opened => db.insert(opened.map_err(|e| e.to_string())),
+                },
+            };
+            let found = match d {
+                Ok(d) => {
+                    let key = crate::key::encode_strs(&["meta", "chunks", h, "end_time"]);
+                    match d.get(&key) {
+                        Ok(v) => v
+                            .and_then(|v| crate::value::decode(&v).ok())
+                            .and_then(crate::run::end_time_value)
+                            .map(Ok),
+                        Err(e) => Some(Err(e.to_string())),
+                    }
                 }
-            }
-            let Some(d) = &db else { return out };
-            let key = crate::key::encode_strs(&["meta", "chunks", h, "end_time"]);
-            if let Ok(Some(v)) = d.get(&key) {
-                if let Some(t) = crate::value::decode(&v)
-                    .ok()
-                    .and_then(crate::run::end_time_value)
-                {
-                    out.insert(h.to_owned(), t);
-                }
+                Err(e) => Some(Err(e.clone())),
+            };
+            if let Some(found) = found {
+                out.insert(h.to_owned(), found);
             }
         }
         out
@@ -277,8 +286,16 @@ impl Repo {
         if !open.is_empty() {
             let ends = self.index_end_times(open);
             for r in &mut scan.runs {
-                if let Some(t) = ends.get(r.hash()) {
-                    r.meta.end_time = Some(Some(*t));
+                match ends.get(r.hash()) {
+                    Some(Ok(t)) => r.meta.end_time = Some(Some(*t)),
+                    Some(Err(e)) => scan.problems.push(Problem {
+                        hash: r.hash().to_owned(),
+                        path: self.aim_dir.join("meta").join("index"),
+                        reason: format!(
+                            "no end time in its chunk, and `meta/index`, where Aim older than 3.20 keeps the end time of a run it closed, does not read ({e}): shown as active"
+                        ),
+                    }),
+                    None => {}
                 }
             }
         }

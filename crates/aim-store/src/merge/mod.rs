@@ -471,7 +471,7 @@ fn load(
     if !live.is_empty() {
         let ends = repo.index_end_times(live);
         for (h, t) in ends {
-            if let Some(r) = runs.get_mut(&h) {
+            if let (Some(r), Ok(t)) = (runs.get_mut(&h), t) {
                 r.index_end = Some(t);
             }
         }
