@@ -99,7 +99,7 @@ def fx_aim317_campaign(target):
 def fx_aim317_closed(target):
     # tcbench users' usual repair of a crashed run under the Aim it pins: `aim runs close`
     # (one run per call: several race on the index lock). Aim 3.17.4 writes the end_time
-    # into meta/index only (aim-format.md §10), not into the chunk.
+    # into meta/index only (docs/aim-format.md §10), not into the chunk.
     gen_campaign(target, AIM317_CLOSED_ARGS)
     killed = sorted(os.listdir(target / ".aim" / "meta" / "progress"))
     if len(killed) != 2:

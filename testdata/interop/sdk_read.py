@@ -8,14 +8,14 @@ Works with aim 3.29.1 and aim 3.17.4; stdlib + aim only.
 
 The repository itself is never opened: `.aim/` is copied to a temporary folder, the
 copy's `meta/index` is deleted (so that aim 3.29 falls back to the union of every
-`meta/chunks/<H>` instead of reading only the index -- aim-format.md §5.3), and the SDK
+`meta/chunks/<H>` instead of reading only the index -- docs/aim-format.md §5.3), and the SDK
 reads the copy. (Aim's SDK mutates chunks on read: it flushes WAL files into SSTs.)
 With --as-is the copy keeps its `meta/index`: the SDK then sees the repository exactly as
 Aim would (used to check that a merged repository needs no index work).
 
 end_time is the meta chunk's; for a run whose chunk has none, it is the one Aim shows
 through the repository's own `meta/index` (a second copy, read as is): a killed run closed
-by Aim < 3.20 (`aim runs close`) has its end_time there only (aim-format.md §10).
+by Aim < 3.20 (`aim runs close`) has its end_time there only (docs/aim-format.md §10).
 
 Output (also what testdata/repos/*/expected.json holds):
 

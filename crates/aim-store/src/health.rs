@@ -1,7 +1,7 @@
 //! A read-only health check of a repository (`tcbench aimrepo doctor`): damaged chunks,
 //! runs missing from SQLite or from the chunks, unfinished runs and whether their writer
 //! is alive, stale locks and progress markers, and an index that hides runs from Aim 3.29
-//! (aim-format.md §5.3). Each finding carries the Aim command that fixes it.
+//! (docs/aim-format.md §5.3). Each finding carries the Aim command that fixes it.
 //!
 //! It exists apart from [`crate::Repo::scan`] because a doctor must read every byte (a
 //! flipped byte in any data block of either chunk) and look at files readers ignore

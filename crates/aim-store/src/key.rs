@@ -1,5 +1,5 @@
 //! Aim's key paths: tuples of `str`/`int` segments, each ending with the sentinel byte `0xFE`
-//! (aim-format.md §2.1). Decoding never panics: malformed keys are errors.
+//! (docs/aim-format.md §2.1). Decoding never panics: malformed keys are errors.
 
 use std::fmt;
 
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn round_trip_worked_example() {
-        // aim-format.md §2.4: ('meta','chunks',H,'attrs','hparams','layers', 1)
+        // docs/aim-format.md §2.4: ('meta','chunks',H,'attrs','hparams','layers', 1)
         let path = vec![
             Seg::from("meta"),
             Seg::from("chunks"),

@@ -1,5 +1,5 @@
 //! Reads Aim repositories (`.aim/`) natively: key paths, typed values, trees, runs, traces,
-//! sequence values and the SQLite join, as documented in `aim-format.md`.
+//! sequence values and the SQLite join, as documented in `docs/aim-format.md`.
 //!
 //! It exists so that the `tcbench` CLI can inspect Aim repositories without Python and
 //! without ever writing into them: RocksDB chunks are read through the read-only

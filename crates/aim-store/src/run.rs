@@ -1,5 +1,5 @@
 //! One run's metadata, read from its meta chunk, and its sequence values, read from its
-//! seqs chunk (aim-format.md §3, §4).
+//! seqs chunk (docs/aim-format.md §3, §4).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ pub struct Trace {
     pub first: Option<Value>,
     /// Step of the first tracked point.
     pub first_step: Option<i64>,
-    /// Value at the highest step tracked (as Aim keeps it, see aim-format.md §4.4).
+    /// Value at the highest step tracked (as Aim keeps it, see docs/aim-format.md §4.4).
     pub last: Option<Value>,
     /// Highest step tracked.
     pub last_step: Option<i64>,

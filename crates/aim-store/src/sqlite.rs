@@ -1,4 +1,4 @@
-//! The structured half of a run: `run_metadata.sqlite`, opened read-only (aim-format.md §1, §3).
+//! The structured half of a run: `run_metadata.sqlite`, opened read-only (docs/aim-format.md §1, §3).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

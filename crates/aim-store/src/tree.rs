@@ -1,4 +1,4 @@
-//! Folding sorted `(path, value)` pairs back into objects (aim-format.md §2.3).
+//! Folding sorted `(path, value)` pairs back into objects (docs/aim-format.md §2.3).
 
 use crate::key::Seg;
 use crate::value::Value;
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn folds_the_documented_hparams_example() {
-        // aim-format.md §2.3, keys in byte order
+        // docs/aim-format.md §2.3, keys in byte order
         let mut b = TreeBuilder::new();
         b.insert(&[s("batch_size")], Value::Int(32)).unwrap();
         b.insert(&[s("dropout")], Value::None).unwrap();

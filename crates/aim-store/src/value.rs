@@ -1,4 +1,4 @@
-//! Aim's stored values: one type byte, then a little-endian payload (aim-format.md §2.2).
+//! Aim's stored values: one type byte, then a little-endian payload (docs/aim-format.md §2.2).
 
 /// A decoded stored value.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +80,7 @@ mod tests {
 
     #[test]
     fn decodes_worked_examples() {
-        // aim-format.md §2.4
+        // docs/aim-format.md §2.4
         let lr = [0x03, 0xfc, 0xa9, 0xf1, 0xd2, 0x4d, 0x62, 0x50, 0x3f];
         assert_eq!(decode(&lr).unwrap(), Value::Float(0.001));
         let i = [0x02, 0x20, 0, 0, 0, 0, 0, 0, 0];

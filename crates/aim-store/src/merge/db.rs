@@ -1,6 +1,6 @@
 //! The SQLite half of a merge: every source row a run needs (run, experiment, tags, notes),
 //! read read-only; a new `run_metadata.sqlite` made from Aim's DDL; rows written in one
-//! transaction, with experiments and tags matched by name (aim-format.md §7 step 3).
+//! transaction, with experiments and tags matched by name (docs/aim-format.md §7 step 3).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -10,7 +10,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 /// The schema Aim 3.29.1 creates, identical in Aim 3.17.4 (both at alembic head
-/// `46b89d830ad8`; aim-format.md Appendix C, checked on repositories written by both).
+/// `46b89d830ad8`; docs/aim-format.md Appendix C, checked on repositories written by both).
 pub(crate) const AIM_DDL: &str = "
 CREATE TABLE alembic_version ( version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num) );
 CREATE TABLE experiment ( id INTEGER NOT NULL, uuid TEXT, name TEXT NOT NULL, created_at DATETIME, updated_at DATETIME, is_archived BOOLEAN, description TEXT, PRIMARY KEY (id), UNIQUE (name), UNIQUE (name) );

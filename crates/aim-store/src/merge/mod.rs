@@ -1,4 +1,4 @@
-//! Merging Aim repositories by byte copy (aim-format.md §7): every run's `meta/chunks/<H>`
+//! Merging Aim repositories by byte copy (docs/aim-format.md §7): every run's `meta/chunks/<H>`
 //! and `seqs/chunks/<H>` copied file for file (no RocksDB write at all), tcbench's
 //! `artifacts/<H>/` next to `.aim`, and the run's SQLite rows with experiments and tags
 //! matched by name. No `meta/index` is written, so Aim (3.29.1 and 3.17.4) reads every run
