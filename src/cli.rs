@@ -142,7 +142,7 @@ pub struct ReportArgs {
     #[arg(long = "output-folder", value_name = "PATH")]
     pub output_folder: Option<PathBuf>,
     /// Number of floating point digits in console report.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, allow_negative_numbers = true)]
     pub precision: i32,
     /// Which value of each metric counts for a run.
     #[arg(long, value_enum, default_value_t = ValueKind::Last)]

@@ -270,8 +270,37 @@ def write_killed_child(target):
     os._exit(0)  # crash: no run.close(), no finalizers
 
 
+# campaign ids and hparam values that look like paths: `report` must not write where they point
+HOSTILE_ABSOLUTE_ID = "/tmp/tcbench-hostile-fixture/absolute"
+HOSTILE_RUNS = [  # (campaign_id, flowpic_dim, seed)
+    ("../../../escaped", 32, 1),
+    ("../../../escaped", "../../fd", 2),
+    ("../.aim/meta", 32, 1),
+    (HOSTILE_ABSOLUTE_ID, 32, 1),
+    ("..", 32, 1),
+    ("a/b", 32, 1),          # `a/b` and `a\b` sanitise to the same file name,
+    ("a/b", "32", 2),        # and so do the int 32 and the str "32" within a campaign
+    ("a\\b", 64, 1),
+]
+
+
+def write_hostile(target):
+    import aim
+    repo = aim.Repo.from_path(str(target), init=True)
+    for i, (cid, dim, seed) in enumerate(HOSTILE_RUNS):
+        run = aim.Run(repo=repo, experiment="hostile", **RUN_KW)
+        run["hparams"] = {"campaign_id": cid, "campaign_exp_idx": i, "flowpic_dim": dim, "seed": seed,
+                          "aug_name": "noaug"}
+        for e in range(3):
+            run.track(50.0 + 10 * e + i + seed, name="acc", step=e, epoch=e, context={"subset": "train"})
+            run.track(1.0 / (e + 1 + i), name="loss", step=e, epoch=e, context={"subset": "train"})
+        run.track(e + i % 2, name="best_epoch", context={"subset": "val"})  # an int metric
+        run.track(60.0 + i + seed / 10, name="acc", context={"subset": "test"})
+        run.close()
+
+
 WRITERS = {"edge-params": write_edge_params, "long-metric": write_long_metric, "blobs": write_blobs,
-           "killed": write_killed, "killed-child": write_killed_child}
+           "killed": write_killed, "killed-child": write_killed_child, "hostile": write_hostile}
 
 
 def sdk_fixture(name):
@@ -291,6 +320,7 @@ FIXTURES = {
     "blobs": (sdk_fixture("blobs"), "3.29", "out", 0),
     "empty": (fx_empty, "3.29", "out", 0),
     "killed": (sdk_fixture("killed"), "3.29", "out", 1),
+    "hostile": (sdk_fixture("hostile"), "3.29", "out", 0),
     "aim317-campaign": (fx_aim317_campaign, "3.17", "out", 0),
     "aim317-closed": (fx_aim317_closed, "3.17", "out", 0),
     "example": (fx_example, "3.29", "example", 0),

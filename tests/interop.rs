@@ -124,7 +124,7 @@ fn fresh_aim_3_29_repositories_read_exactly() {
     };
     check_all(
         &py,
-        "campaign-noindex,killed,edge-params,long-metric,blobs,empty",
+        "campaign-noindex,killed,edge-params,long-metric,blobs,empty,hostile",
     );
 }
 

@@ -108,7 +108,10 @@ impl Table {
             }
             widths = (0..n).map(|c| self.measure(c, widths[c]).1).collect();
         }
-        widths
+        // a cell is never narrower than its padding plus one character: that is what a row
+        // draws, so the borders are drawn as wide (very narrow consoles)
+        let least = self.padding() + 1;
+        widths.into_iter().map(|w| w.max(least)).collect()
     }
 
     /// Renders the table for a console `console_width` cells wide; every line ends with `\n`.

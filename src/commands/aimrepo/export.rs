@@ -131,16 +131,12 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
     let loaded = super::load_pruned(&args.repo, aim_store::Detail::Full, |m| {
         keep_metrics(m, system)
     })?;
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    for src in &loaded.sources {
-        if abs(out).starts_with(abs(src.repo.aim_dir())) {
-            bail!(
-                "output `{}` is inside the repository's `{}`; export never writes into a repository",
-                out.display(),
-                src.repo.aim_dir().display()
-            );
-        }
-    }
+    let aim_dirs: Vec<PathBuf> = loaded
+        .sources
+        .iter()
+        .map(|s| super::dest::resolve(s.repo.aim_dir()))
+        .collect();
+    super::dest::refuse_inside_aim(out, "--output", &aim_dirs)?;
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

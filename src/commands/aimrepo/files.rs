@@ -11,6 +11,7 @@ use anyhow::Context;
 use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 
+use super::dest;
 use super::report::{Campaign, Group, RunRow};
 use crate::aggregate::{np_round, Stats};
 use crate::pyfmt::{float_repr, json_str, PyVal};
@@ -70,15 +71,20 @@ fn split_param(members: &[&RunRow]) -> &'static str {
     }
 }
 
-/// Writes one campaign's files; returns their paths in the order written.
-pub fn write_campaign(
-    folder: &Path,
-    c: &Campaign,
-    members: &[&RunRow],
-    metrics: &[String],
-    contexts: &[String],
-) -> anyhow::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(folder).with_context(|| format!("creating `{}`", folder.display()))?;
+/// One pair of files of a campaign: the runs of one split value (all runs when `value` is
+/// None) in `runsinfo`, and the summary in `summary`.
+pub struct FilePair {
+    /// The split value, None for the campaign without one.
+    value: Option<PyVal>,
+    /// `runsinfo_*.parquet`.
+    pub parquet: PathBuf,
+    /// `summary_*.csv`.
+    pub csv: PathBuf,
+}
+
+/// The files of one campaign in `folder`, named by the file-name rule (`dest`), in the order
+/// they are written; nothing is touched.
+pub fn plan_campaign(folder: &Path, members: &[&RunRow]) -> anyhow::Result<Vec<FilePair>> {
     let h = split_param(members);
     let full = format!("hparams.{h}");
     let mut values: Vec<PyVal> = Vec::new();
@@ -89,40 +95,72 @@ pub fn write_campaign(
             }
         }
     }
-    let mut saved = Vec::new();
     if values.is_empty() {
-        let p = folder.join("runsinfo.parquet");
-        write_parquet(&p, members, metrics, contexts)?;
-        saved.push(p);
-        let p = folder.join("summary.csv");
-        write_summary_csv(&p, c, metrics, None)?;
-        saved.push(p);
-        return Ok(saved);
+        return Ok(vec![FilePair {
+            value: None,
+            parquet: dest::join_inside(folder, "runsinfo.parquet")?,
+            csv: dest::join_inside(folder, "summary.csv")?,
+        }]);
     }
+    let texts: Vec<String> = values.iter().map(PyVal::str_form).collect();
+    let names = dest::unique_file_names(&texts);
+    values
+        .into_iter()
+        .zip(names)
+        .map(|(v, name)| {
+            Ok(FilePair {
+                value: Some(v),
+                parquet: dest::join_inside(folder, &format!("runsinfo_{h}_{name}.parquet"))?,
+                csv: dest::join_inside(folder, &format!("summary_{h}_{name}.csv"))?,
+            })
+        })
+        .collect()
+}
+
+/// Writes one campaign's files as planned by [`plan_campaign`]; returns their paths in the
+/// order written.
+pub fn write_campaign(
+    folder: &Path,
+    plan: &[FilePair],
+    c: &Campaign,
+    members: &[&RunRow],
+    metrics: &[String],
+    contexts: &[String],
+) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dest::fs_path(folder))
+        .with_context(|| format!("creating `{}`", folder.display()))?;
+    let h = split_param(members);
+    let full = format!("hparams.{h}");
     let key_pos = c.groupby.iter().position(|g| g == &full);
-    let write_pair = |v: &PyVal| -> anyhow::Result<[PathBuf; 2]> {
-        let subset: Vec<&RunRow> = members
-            .iter()
-            .copied()
-            .filter(|r| r.column(&full).is_some_and(|x| x.same(v)))
-            .collect();
-        let parquet = folder.join(format!("runsinfo_{h}_{}.parquet", v.str_form()));
-        write_parquet(&parquet, &subset, metrics, contexts)?;
-        let csv = folder.join(format!("summary_{h}_{}.csv", v.str_form()));
-        write_summary_csv(&csv, c, metrics, key_pos.map(|i| (i, v)))?;
-        Ok([parquet, csv])
+    let write_pair = |pair: &FilePair| -> anyhow::Result<[PathBuf; 2]> {
+        let subset: Vec<&RunRow> = match &pair.value {
+            None => members.to_vec(),
+            Some(v) => members
+                .iter()
+                .copied()
+                .filter(|r| r.column(&full).is_some_and(|x| x.same(v)))
+                .collect(),
+        };
+        write_parquet(&pair.parquet, &subset, metrics, contexts)?;
+        let filter = match &pair.value {
+            None => None,
+            Some(v) => key_pos.map(|i| (i, v)),
+        };
+        write_summary_csv(&pair.csv, c, metrics, filter)?;
+        Ok([pair.parquet.clone(), pair.csv.clone()])
     };
     // one thread per value: the files are independent, and each ends in an fsync
     let written: Vec<anyhow::Result<[PathBuf; 2]>> = std::thread::scope(|s| {
-        let handles: Vec<_> = values
+        let handles: Vec<_> = plan
             .iter()
-            .map(|v| s.spawn(move || write_pair(v)))
+            .map(|p| s.spawn(move || write_pair(p)))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
+    let mut saved = Vec::new();
     for pair in written {
         saved.extend(pair?);
     }
@@ -344,10 +382,17 @@ fn write_parquet(
         cols.push((n.replace("hparams.", ""), param_col(values)));
     }
     for (mi, m) in metrics.iter().enumerate() {
-        cols.push((
-            m.clone(),
-            Col::F64(rows.iter().map(|(ci, r)| r.values[*ci][mi]).collect()),
-        ));
+        // a metric tracked as integers stays integral (nullable int64), as the original's
+        let integral = rows.iter().any(|(ci, r)| r.values[*ci][mi].is_some())
+            && rows
+                .iter()
+                .all(|(ci, r)| r.values[*ci][mi].is_none() || r.ints[*ci][mi].is_some());
+        let col = if integral {
+            Col::I64(rows.iter().map(|(ci, r)| r.ints[*ci][mi]).collect())
+        } else {
+            Col::F64(rows.iter().map(|(ci, r)| r.values[*ci][mi]).collect())
+        };
+        cols.push((m.clone(), col));
     }
     cols.push((
         "test_split_name".into(),

@@ -1,5 +1,6 @@
 //! `tcbench aimrepo`: the subcommands, one file each, and the loading they share.
 
+mod dest;
 pub mod doctor;
 pub mod export;
 mod files;

@@ -1,12 +1,14 @@
 //! `report --plot FILE`: where the figure goes and in which format (from FILE's extension,
-//! checked before anything is read), one figure per campaign (`FILE` itself for one
-//! campaign, `<stem>_<campaign_id>.<ext>` each when the report covers several), never inside
-//! the repository's `.aim`, written whole or not at all (temporary sibling + rename).
+//! checked before anything is read, as is FILE's folder), one figure per campaign (`FILE`
+//! itself for one campaign, `<stem>_<campaign file name>.<ext>` each when the report covers
+//! several, by the file-name rule of `dest`), never inside a `.aim`, written whole or not at
+//! all (temporary sibling + rename).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
+use super::dest;
 use super::files::write_atomic;
 use super::report::Campaign;
 use crate::cli::ValueKind;
@@ -53,15 +55,30 @@ impl Request {
             );
         }
         Ok(Request {
-            path: path.to_path_buf(),
+            path: dest::pathlib(path),
             format,
         })
     }
 
-    /// The file of one campaign: FILE itself, or `<stem>_<id>.<ext>` when there are several.
-    fn target(&self, id: &str, several: bool) -> PathBuf {
+    /// Checks, before anything is read, that the figures can be written: FILE's folder
+    /// exists, is writable and is not inside a `.aim` folder.
+    pub fn check(&self, aim_dirs: &[PathBuf]) -> anyhow::Result<()> {
+        let parent = self.path.parent().unwrap_or(Path::new(""));
+        let what = format!("--plot `{}`:", self.path.display());
+        dest::refuse_inside_aim(&self.path, "--plot", aim_dirs)?;
+        match std::fs::metadata(dest::fs_path(parent)) {
+            Ok(md) if md.is_dir() => {}
+            Ok(_) => bail!("{what} `{}` is not a folder", parent.display()),
+            Err(_) => bail!("{what} its folder `{}` does not exist", parent.display()),
+        }
+        dest::check_folder(parent, &format!("{what} its folder"))
+    }
+
+    /// The file of one campaign: FILE itself, or `<stem>_<name>.<ext>` when there are
+    /// several (`name`: the campaign's file name, by the file-name rule).
+    pub fn target(&self, name: &str, several: bool) -> anyhow::Result<PathBuf> {
         if !several {
-            return self.path.clone();
+            return Ok(self.path.clone());
         }
         let stem = self
             .path
@@ -73,68 +90,39 @@ impl Request {
             .extension()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let name: String = format!("{stem}_{id}")
-            .chars()
-            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
-            .collect();
-        self.path.with_file_name(format!("{name}.{ext}"))
+        let folder = self.path.parent().unwrap_or(Path::new(""));
+        dest::join_inside(folder, &format!("{stem}_{name}.{ext}"))
     }
 
-    /// Draws and writes one figure per campaign; returns the paths written.
+    /// Draws and writes one figure per campaign into the `targets` (from [`Self::target`]);
+    /// returns the paths written.
     pub fn write(
         &self,
         campaigns: &[&Campaign],
+        targets: &[PathBuf],
         metrics: &[String],
         contexts: &[String],
         value: ValueKind,
-        repo_roots: &[&Path],
     ) -> anyhow::Result<Vec<PathBuf>> {
         let tf = Typeface::load()?;
-        let several = campaigns.len() > 1;
         let mut saved = Vec::new();
-        for c in campaigns {
+        for (c, path) in campaigns.iter().zip(targets) {
             let id = c.id.as_ref().map(PyVal::str_form).unwrap_or("None".into());
-            let path = self.target(&id, several);
-            for root in repo_roots {
-                refuse_inside_repo(&path, root)?;
-            }
             let scene = plot::layout(&figure_data(c, &id, metrics, contexts, value), &tf);
             let bytes = match self.format {
                 Format::Svg => plot::svg::render(&scene).into_bytes(),
                 Format::Png => plot::raster::render_png(&scene, &tf),
             };
-            write_atomic(&path, |f| {
+            write_atomic(path, |f| {
                 use std::io::Write;
                 f.write_all(&bytes)?;
                 Ok(())
             })
             .with_context(|| format!("writing the plot `{}`", path.display()))?;
-            saved.push(path);
+            saved.push(path.clone());
         }
         Ok(saved)
     }
-}
-
-/// A figure may go next to `.aim` (as `campaign_summary/` does), never into it.
-fn refuse_inside_repo(path: &Path, repo_root: &Path) -> anyhow::Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let parent = parent
-        .canonicalize()
-        .with_context(|| format!("--plot `{}`: its folder does not exist", path.display()))?;
-    let aim = repo_root
-        .join(".aim")
-        .canonicalize()
-        .unwrap_or_else(|_| repo_root.join(".aim"));
-    if parent.starts_with(&aim) {
-        bail!(
-            "--plot `{}` is inside the repository's `.aim` folder, which tcbench never writes to; choose another place",
-            path.display()
-        );
-    }
-    Ok(())
 }
 
 fn figure_data(
@@ -195,8 +183,18 @@ mod tests {
     #[test]
     fn several_campaigns_get_a_suffix() {
         let r = Request::new(Path::new("out/fig.png")).unwrap();
-        assert_eq!(r.target("123", false), PathBuf::from("out/fig.png"));
-        assert_eq!(r.target("123", true), PathBuf::from("out/fig_123.png"));
-        assert_eq!(r.target("a/b", true), PathBuf::from("out/fig_a_b.png"));
+        assert_eq!(
+            r.target("123", false).unwrap(),
+            PathBuf::from("out/fig.png")
+        );
+        assert_eq!(
+            r.target("123", true).unwrap(),
+            PathBuf::from("out/fig_123.png")
+        );
+        let name = dest::safe_file_name("../.aim/meta");
+        assert_eq!(
+            r.target(&name, true).unwrap(),
+            PathBuf::from("out/fig_.._.aim_meta.png")
+        );
     }
 }

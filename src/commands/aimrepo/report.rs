@@ -17,7 +17,7 @@ use crate::printer;
 use crate::pyfmt::{float_repr, list_repr, PyVal};
 use crate::render::report_table;
 
-use super::files;
+use super::{dest, files};
 
 /// Hyper-parameters never used as default group keys (they vary within a group by design).
 const NOT_GROUPS: [&str; 3] = [
@@ -34,6 +34,9 @@ pub struct RunRow<'a> {
     pub columns: Vec<(String, PyVal)>,
     /// Metric values: `values[context][metric]`, None when the run lacks the metric there.
     pub values: Vec<Vec<Option<f64>>>,
+    /// The same values when they were tracked as integers (None otherwise): integer metrics
+    /// stay integers in `runsinfo_*.parquet`, as in the original's file.
+    pub ints: Vec<Vec<Option<i64>>>,
 }
 
 impl RunRow<'_> {
@@ -62,6 +65,9 @@ pub struct Group {
 pub struct Campaign {
     /// `hparams.campaign_id` (None for runs without one).
     pub id: Option<PyVal>,
+    /// Its file name (folder under `campaign_summary/`, plot suffix): the id by the file-name
+    /// rule, distinct from every other campaign's in the repository.
+    pub file_name: String,
     /// Number of runs.
     pub runs: usize,
     /// Group-by names (full, `hparams.x`).
@@ -70,35 +76,56 @@ pub struct Campaign {
     pub groups: Vec<Group>,
 }
 
+/// The names of a comma-separated list, each once, in the order first given.
 fn csv_list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(str::to_owned)
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    for x in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        if !out.iter().any(|o| o == x) {
+            out.push(x.to_owned());
+        }
+    }
+    out
 }
 
-fn metric_value(seqs: Option<&Seqs>, trace: &Trace, kind: ValueKind) -> Option<f64> {
-    let from_points = |pick_max: bool| -> Option<f64> {
+/// A metric value as a number, with the integer it is when tracked as one.
+type Num = (f64, Option<i64>);
+
+fn num(v: &Value) -> Option<Num> {
+    match v {
+        Value::Int(i) => Some((*i as f64, Some(*i))),
+        other => other.as_f64().map(|f| (f, None)),
+    }
+}
+
+fn metric_value(seqs: Option<&Seqs>, trace: &Trace, kind: ValueKind) -> Option<Num> {
+    // the largest (smallest) value, NaN only when every value is NaN (as f64::max does)
+    let from_points = |pick_max: bool| -> Option<Num> {
         let pts = seqs?.points(trace).ok()?;
-        let vals = pts.iter().filter_map(|p| p.value.as_f64());
-        if pick_max {
-            vals.reduce(f64::max)
-        } else {
-            vals.reduce(f64::min)
+        let mut best: Option<Num> = None;
+        for v in pts.iter().filter_map(|p| num(&p.value)) {
+            let better = match best {
+                None => true,
+                Some(b) => {
+                    b.0.is_nan() || !v.0.is_nan() && if pick_max { v.0 > b.0 } else { v.0 < b.0 }
+                }
+            };
+            if better {
+                best = Some(v);
+            }
         }
+        best
     };
     match kind {
-        ValueKind::Last => seqs?.final_point(trace).ok().flatten()?.value.as_f64(),
+        ValueKind::Last => num(&seqs?.final_point(trace).ok().flatten()?.value),
         ValueKind::Max => trace
             .max
             .as_ref()
-            .and_then(Value::as_f64)
+            .and_then(num)
             .or_else(|| from_points(true)),
         ValueKind::Min => trace
             .min
             .as_ref()
-            .and_then(Value::as_f64)
+            .and_then(num)
             .or_else(|| from_points(false)),
     }
 }
@@ -143,7 +170,7 @@ fn read_values<'a>(
         } else {
             (None, None)
         };
-        let values = wanted
+        let nums: Vec<Vec<Option<Num>>> = wanted
             .iter()
             .map(|row| {
                 row.iter()
@@ -151,11 +178,20 @@ fn read_values<'a>(
                     .collect()
             })
             .collect();
+        let values = nums
+            .iter()
+            .map(|row| row.iter().map(|n| n.map(|n| n.0)).collect())
+            .collect();
+        let ints = nums
+            .iter()
+            .map(|row| row.iter().map(|n| n.and_then(|n| n.1)).collect())
+            .collect();
         (
             RunRow {
                 run,
                 columns: param_columns(run),
                 values,
+                ints,
             },
             problem,
         )
@@ -304,14 +340,13 @@ pub fn console_table(c: &Campaign, metrics: &[String], precision: i32) -> String
         .iter()
         .map(|g| g.strip_prefix("hparams.").unwrap_or(g).to_owned())
         .collect();
-    // blocks in name order, as the original iterates the sorted column levels
+    // blocks in --metrics order, run_duration last, as the original (and the CSV files)
     let mut blocks: Vec<(String, Option<usize>)> = metrics
         .iter()
         .enumerate()
         .map(|(i, m)| (m.clone(), Some(i)))
         .collect();
     blocks.push(("run_duration".into(), None));
-    blocks.sort_by(|a, b| a.0.cmp(&b.0));
     let headers: Vec<(String, Vec<String>)> = blocks
         .iter()
         .map(|(name, _)| {
@@ -347,6 +382,23 @@ pub fn console_table(c: &Campaign, metrics: &[String], precision: i32) -> String
     report_table::render(&group_names, &headers, &rows)
 }
 
+/// Where the report files go (`campaign_summary/` inside it), in `pathlib`'s form: the
+/// `--output-folder`, else the repository folder (the folder holding `.aim`, also for
+/// `--aim-repo REPO/.aim`).
+fn output_root(args: &ReportArgs) -> anyhow::Result<PathBuf> {
+    Ok(match (&args.output_folder, args.repo.aim_repo.as_slice()) {
+        (Some(p), _) => dest::pathlib(p),
+        (None, [one]) => match aim_store::Repo::open(one) {
+            Ok(repo) => dest::pathlib(repo.root()),
+            Err(_) => dest::pathlib(one),
+        },
+        // with several repositories there is no natural place for the report files
+        (None, _) => bail!(
+            "several --aim-repo given: choose where the report files (`campaign_summary/`) go with --output-folder"
+        ),
+    })
+}
+
 /// Runs the command.
 pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
     let plot = args
@@ -354,16 +406,33 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         .as_deref()
         .map(super::plot::Request::new)
         .transpose()?;
-    // with several repositories there is no natural place for the report files
-    let out_root: PathBuf = match (&args.output_folder, args.repo.aim_repo.as_slice()) {
-        (Some(p), _) => p.clone(),
-        (None, [one]) => one.clone(),
-        (None, _) => bail!(
-            "several --aim-repo given: choose where the report files (`campaign_summary/`) go with --output-folder"
-        ),
+    // every destination is checked before anything is read: a refusal prints and writes nothing
+    let out_root = output_root(args)?;
+    let summary_root = out_root.join("campaign_summary");
+    let what = if args.output_folder.is_some() {
+        "--output-folder"
+    } else {
+        "the report folder"
     };
+    let aim_dirs = dest::aim_dirs(&args.repo.aim_repo);
+    dest::refuse_inside_aim(&summary_root, what, &aim_dirs)?;
+    dest::check_folder(&summary_root, what)?;
+    if let Some(p) = &plot {
+        p.check(&aim_dirs)?;
+    }
     let mut loaded = super::load(&args.repo)?;
     let mut status = loaded.status;
+    if loaded.runs.is_empty() {
+        printer::note("nothing to report: no runs");
+        return Ok(status);
+    }
+    let unfinished = loaded.runs.iter().filter(|r| r.active()).count();
+    if unfinished > 0 {
+        printer::note(format!(
+            "{unfinished} unfinished run{} (no end time) left out of the run duration",
+            if unfinished == 1 { "" } else { "s" }
+        ));
+    }
     // what exists
     let (all_metrics, all_contexts) = super::properties::metrics_and_contexts(&loaded.runs);
     let strs = |set: &BTreeSet<String>| {
@@ -381,6 +450,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
     let contexts: Vec<String> = match &args.contexts {
         Some(list) => {
             let cs = csv_list(list);
+            if cs.is_empty() {
+                bail!("--contexts is empty; available: {}", strs(&all_contexts));
+            }
             for c in &cs {
                 if !all_contexts.contains(c) {
                     bail!("unknown context `{c}`; available: {}", strs(&all_contexts));
@@ -419,10 +491,22 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
     {
         selected.push(None);
     }
+    // file names over every campaign of the repository, whichever are reported: a
+    // campaign's folder does not depend on --campaign-id
+    let id_text = |id: &Option<PyVal>| {
+        id.as_ref()
+            .map(PyVal::str_form)
+            .unwrap_or_else(|| "None".into())
+    };
+    let file_names =
+        dest::unique_file_names(&selected.iter().map(id_text).collect::<Vec<String>>());
+    let mut selected: Vec<(Option<PyVal>, String)> = selected.into_iter().zip(file_names).collect();
     if let Some(want) = &args.campaign_id {
-        let found = ids.iter().find(|v| &v.str_form() == want);
+        let found = selected
+            .iter()
+            .find(|(v, _)| v.as_ref().is_some_and(|v| &v.str_form() == want));
         match found {
-            Some(v) => selected = vec![Some(v.clone())],
+            Some(one) => selected = vec![one.clone()],
             None => bail!(
                 "unknown campaign id `{want}`; known: {}",
                 list_repr(
@@ -434,7 +518,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         }
     }
     let mut campaigns = Vec::new();
-    for id in selected {
+    for (id, file_name) in selected {
         let members: Vec<&RunRow> = rows
             .iter()
             .filter(|r| match (&id, r.column("hparams.campaign_id")) {
@@ -466,6 +550,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         campaigns.push((
             Campaign {
                 id,
+                file_name,
                 runs: members.len(),
                 groupby,
                 groups,
@@ -473,26 +558,73 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
             members,
         ));
     }
+    // every file planned and checked before the first is written
+    let summary_abs = dest::resolve(&summary_root);
+    let mut plans = Vec::new();
+    for (c, members) in &campaigns {
+        let folder = dest::join_inside(&summary_root, &c.file_name)?;
+        let what = format!("the report folder of campaign `{}`", id_text(&c.id));
+        if !dest::resolve(&folder).starts_with(&summary_abs) {
+            bail!(
+                "{what}, `{}`, leads out of `{}`; remove it or choose another --output-folder",
+                folder.display(),
+                summary_root.display()
+            );
+        }
+        dest::refuse_inside_aim(&folder, &what, &aim_dirs)?;
+        dest::check_folder(&folder, &what)?;
+        let plan = files::plan_campaign(&folder, members)?;
+        for pair in &plan {
+            dest::check_file(&pair.parquet, "report file")?;
+            dest::check_file(&pair.csv, "report file")?;
+        }
+        plans.push((folder, plan));
+    }
+    let plot_targets: Vec<PathBuf> = match &plot {
+        Some(p) => {
+            let several = campaigns.len() > 1;
+            let targets = campaigns
+                .iter()
+                .map(|(c, _)| p.target(&c.file_name, several))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            for t in &targets {
+                dest::check_file(t, "--plot")?;
+            }
+            targets
+        }
+        None => Vec::new(),
+    };
+    // the files, then stdout: a failed write leaves stdout empty
+    let mut saved: Vec<Vec<PathBuf>> = Vec::new();
+    for ((c, members), (folder, plan)) in campaigns.iter().zip(&plans) {
+        saved.push(
+            files::write_campaign(folder, plan, c, members, &metrics, &contexts).with_context(
+                || format!("writing the report files of campaign `{}`", id_text(&c.id)),
+            )?,
+        );
+    }
+    let plot_saved = match &plot {
+        Some(p) => p.write(
+            &campaigns_ref(&campaigns),
+            &plot_targets,
+            &metrics,
+            &contexts,
+            args.value,
+        )?,
+        None => Vec::new(),
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let table = args.format == ReportFormat::Table;
-    for (c, members) in &campaigns {
-        let id_text =
-            c.id.as_ref()
-                .map(PyVal::str_form)
-                .unwrap_or_else(|| "None".into());
+    for ((c, _), paths) in campaigns.iter().zip(&saved) {
         if table {
-            writeln!(out, "campaign_id: {id_text}")?;
+            writeln!(out, "campaign_id: {}", id_text(&c.id))?;
             writeln!(out, "runs: {}", c.runs)?;
             writeln!(out)?;
             out.write_all(console_table(c, &metrics, args.precision).as_bytes())?;
             writeln!(out)?;
-            out.flush()?;
         }
-        let folder = out_root.join("campaign_summary").join(&id_text);
-        let saved = files::write_campaign(&folder, c, members, &metrics, &contexts)
-            .with_context(|| format!("writing the report files of campaign `{id_text}`"))?;
-        for path in saved {
+        for path in paths {
             if table {
                 writeln!(out, "saving: {}", path.display())?;
             } else {
@@ -500,20 +632,11 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
             }
         }
     }
-    if let Some(plot) = &plot {
-        let roots: Vec<&std::path::Path> = loaded.sources.iter().map(|s| s.repo.root()).collect();
-        for path in plot.write(
-            &campaigns_ref(&campaigns),
-            &metrics,
-            &contexts,
-            args.value,
-            &roots,
-        )? {
-            if table {
-                writeln!(out, "saving: {}", path.display())?;
-            } else {
-                printer::note(format!("saving: {}", path.display()));
-            }
+    for path in plot_saved {
+        if table {
+            writeln!(out, "saving: {}", path.display())?;
+        } else {
+            printer::note(format!("saving: {}", path.display()));
         }
     }
     match args.format {
