@@ -1062,10 +1062,21 @@ fn spawn_and_stop(args: &[String], ready: impl Fn() -> bool) -> Option<std::proc
         std::thread::sleep(std::time::Duration::from_micros(50));
     }
     signal(&child, "STOP");
-    if child.try_wait().unwrap().is_some() {
-        return None;
+    // the signal is delivered asynchronously: wait until the process is stopped
+    let stat = format!("/proc/{}/stat", child.id());
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
+        let text = std::fs::read_to_string(&stat).unwrap_or_default();
+        let state = text
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().next());
+        if state == Some("T") {
+            return Some(child);
+        }
+        std::thread::sleep(std::time::Duration::from_micros(100));
     }
-    Some(child)
 }
 
 fn signal(child: &std::process::Child, sig: &str) {
@@ -1078,18 +1089,20 @@ fn signal(child: &std::process::Child, sig: &str) {
 
 /// Meta chunks of `repo` without a row in its `run_metadata.sqlite`.
 fn rowless(repo: &Path) -> BTreeSet<String> {
+    try_rowless(repo).unwrap()
+}
+
+/// [`rowless`], or the SQLite error (a merge stopped inside its transaction holds the lock).
+fn try_rowless(repo: &Path) -> rusqlite::Result<BTreeSet<String>> {
     let db = rusqlite::Connection::open_with_flags(
         repo.join(".aim/run_metadata.sqlite"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let mut st = db.prepare("SELECT hash FROM run").unwrap();
+    )?;
+    let mut st = db.prepare("SELECT hash FROM run")?;
     let rows: BTreeSet<String> = st
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    hashes(repo).difference(&rows).cloned().collect()
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(hashes(repo).difference(&rows).cloned().collect())
 }
 
 /// An append into a copy of `campaign` from every fixture, stopped once it has placed a run
@@ -1110,7 +1123,12 @@ fn append_stopped_while_placing() -> (tempfile::TempDir, PathBuf, Vec<String>, s
         let Some(mut child) = spawn_and_stop(&args, || hashes(&dst).len() > before) else {
             continue;
         };
-        if !staging_leftovers(&dst).is_empty() && !rowless(&dst).is_empty() {
+        // placing (not inside the SQLite transaction, which rows are written in last)
+        let journal = dst.join(".aim/run_metadata.sqlite-journal").exists();
+        if !journal
+            && !staging_leftovers(&dst).is_empty()
+            && try_rowless(&dst).is_ok_and(|r| !r.is_empty())
+        {
             return (tmp, dst, args, child);
         }
         signal(&child, "CONT");
