@@ -474,3 +474,135 @@ fn progress_only_on_a_terminal() {
     let summary = text.find("exported 27 runs").unwrap();
     assert!(text[..summary].ends_with("\r\x1b[K"), "{text:?}");
 }
+
+/// Hidden entries next to an output (staging folders, set-aside previous exports).
+fn hidden_next_to(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `--output LINK`, LINK a symbolic link to a folder: the link is followed (as `merge --dst`
+/// is): the export lands in the folder, the link stays a link, `--force` replaces it there,
+/// nothing hidden is left. A link to nothing, or into the repository's `.aim`, is refused
+/// before anything is written.
+#[test]
+fn an_output_link_to_a_folder_is_followed_and_stays_a_link() {
+    let repo = common::fixture("killed");
+    let repo = repo.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let link_s = link.to_str().unwrap();
+    for extra in [&[][..], &["--force"][..]] {
+        let mut args = vec!["--aim-repo", repo, "--output", link_s];
+        args.extend_from_slice(extra);
+        let o = run_export(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+        assert!(common::stdout(&o).contains(&format!("into `{link_s}`")));
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_link(&link).unwrap(), real);
+        let mut files: Vec<String> = std::fs::read_dir(&real)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files, ["metrics.parquet", "runs.parquet"]);
+        assert!(
+            hidden_next_to(tmp.path()).is_empty(),
+            "{:?}",
+            hidden_next_to(tmp.path())
+        );
+    }
+
+    let dangling = tmp.path().join("dangling");
+    std::os::unix::fs::symlink(tmp.path().join("nothing"), &dangling).unwrap();
+    let (_t, copy) = common::fixture_copy("killed");
+    // an empty folder inside `.aim`: only the inside check stands in the way
+    std::fs::create_dir(copy.join(".aim/empty")).unwrap();
+    let into_aim = tmp.path().join("into-aim");
+    std::os::unix::fs::symlink(copy.join(".aim/empty"), &into_aim).unwrap();
+    let before = common::tree_state(tmp.path());
+    let repo_before = common::tree_state(&copy);
+    for (out, needle) in [
+        (&dangling, "is a symbolic link to"),
+        (&into_aim, "is inside the repository"),
+    ] {
+        let o = run_export(&[
+            "--aim-repo",
+            copy.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--force",
+        ]);
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+    assert_eq!(common::tree_state(tmp.path()), before);
+    assert_eq!(common::tree_state(&copy), repo_before);
+}
+
+/// kill -9 during an export leaves its hidden staging folder (never a partial output); the
+/// next export into the same output removes it (ours by name and owner file, its process
+/// gone), says so, and succeeds.
+#[test]
+fn the_leftover_of_a_killed_export_is_removed_by_the_next_one() {
+    let repo = common::fixture("long-metric");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let args = [
+        "aimrepo",
+        "export",
+        "--aim-repo",
+        repo.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    let mut killed = false;
+    for _ in 0..20 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tcbench"))
+            .args(args)
+            .env("TCBENCH_EXPORT_BATCH", "7")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        while hidden_next_to(tmp.path()).is_empty() && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if !out.exists() {
+            killed = true;
+            break;
+        }
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    assert!(killed, "the export always finished before kill -9");
+    let left = hidden_next_to(tmp.path());
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].starts_with(".out.tcbench-export-"), "{left:?}");
+    let o = common::tcbench(&args);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "`{}` was removed: the leftover of an interrupted export whose process is gone",
+            tmp.path().join(&left[0]).display()
+        )),
+        "{err}"
+    );
+    assert!(hidden_next_to(tmp.path()).is_empty());
+    assert!(out.join("metrics.parquet").is_file());
+}

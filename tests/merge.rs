@@ -1040,3 +1040,309 @@ fn a_run_closed_by_aim_3_17_is_named_as_losing_its_index_only_end_time() {
     assert!(common::stderr(&out).contains("left out (--skip-active)"));
     assert_eq!(read_back(&dst2).len(), 1);
 }
+
+// ------------------------------------------------------------------ running and interrupted appends
+
+/// Spawns `tcbench ARGS` and stops it (SIGSTOP) as soon as `ready()` holds; None when it
+/// ended first. A stopped process is alive: its pid and start time are in `/proc`.
+fn spawn_and_stop(args: &[String], ready: impl Fn() -> bool) -> Option<std::process::Child> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tcbench"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !ready() {
+        if child.try_wait().unwrap().is_some() || t0.elapsed().as_secs() > 60 {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(50));
+    }
+    signal(&child, "STOP");
+    // the signal is delivered asynchronously: wait until the process is stopped
+    let stat = format!("/proc/{}/stat", child.id());
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return None;
+        }
+        let text = std::fs::read_to_string(&stat).unwrap_or_default();
+        let state = text
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().next());
+        if state == Some("T") {
+            return Some(child);
+        }
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    }
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let st = Command::new("kill")
+        .args(["-s", sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// Meta chunks of `repo` without a row in its `run_metadata.sqlite`.
+fn rowless(repo: &Path) -> BTreeSet<String> {
+    try_rowless(repo).unwrap()
+}
+
+/// [`rowless`], or the SQLite error (a merge stopped inside its transaction holds the lock).
+fn try_rowless(repo: &Path) -> rusqlite::Result<BTreeSet<String>> {
+    let db = rusqlite::Connection::open_with_flags(
+        repo.join(".aim/run_metadata.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?;
+    let mut st = db.prepare("SELECT hash FROM run")?;
+    let rows: BTreeSet<String> = st
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(hashes(repo).difference(&rows).cloned().collect())
+}
+
+/// An append into a copy of `campaign` from every fixture, stopped once it has placed a run
+/// whose SQLite row is not written yet (rows are written last). Retries until it catches
+/// that moment; returns the temp folder, the destination, the arguments and the stopped
+/// merge.
+fn append_stopped_while_placing() -> (tempfile::TempDir, PathBuf, Vec<String>, std::process::Child)
+{
+    let sources = every_fixture_with_runs();
+    for _ in 0..40 {
+        let (tmp, dst) = common::fixture_copy("campaign");
+        let mut args: Vec<String> = vec!["aimrepo".into(), "merge".into(), "--append".into()];
+        for src in &sources {
+            args.extend(["--src".into(), s(src).into()]);
+        }
+        args.extend(["--dst".into(), s(&dst).into()]);
+        let before = hashes(&dst).len();
+        let Some(mut child) = spawn_and_stop(&args, || hashes(&dst).len() > before) else {
+            continue;
+        };
+        // placing (not inside the SQLite transaction, which rows are written in last)
+        let journal = dst.join(".aim/run_metadata.sqlite-journal").exists();
+        if !journal
+            && !staging_leftovers(&dst).is_empty()
+            && try_rowless(&dst).is_ok_and(|r| !r.is_empty())
+        {
+            return (tmp, dst, args, child);
+        }
+        signal(&child, "CONT");
+        let _ = child.wait();
+    }
+    panic!("never stopped an append while it placed runs");
+}
+
+fn findings(rep: &J) -> &Vec<J> {
+    rep["findings"].as_array().unwrap()
+}
+
+fn doctor_json(repo: &Path) -> (Option<i32>, J) {
+    let out = common::tcbench(&[
+        "aimrepo",
+        "doctor",
+        "--aim-repo",
+        s(repo),
+        "--format",
+        "json",
+    ]);
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+/// No fix that removes runs is offered for runs a merge placed.
+fn no_removal_of(rep: &J, placed: &BTreeSet<String>) {
+    for f in findings(rep) {
+        assert_ne!(f["kind"], "missing-sqlite-row", "{f}");
+        let fix = f["fix"].as_str().unwrap_or_default();
+        if fix.contains(" rm ") {
+            for h in placed {
+                assert!(!fix.contains(h.as_str()), "{f}");
+            }
+        }
+    }
+}
+
+/// While an append places runs (chunks renamed in, rows written last), readers say a merge
+/// is in progress instead of warning about runs without row, doctor notes it instead of
+/// advising `aim runs rm`, and a second merge into the same repository is refused up front
+/// naming the first one, leaving nothing staged. Once it continues, it finishes.
+#[test]
+fn a_running_append_is_in_progress_for_readers_and_doctor_and_a_second_merge_is_refused() {
+    let (_tmp, dst, args, mut child) = append_stopped_while_placing();
+    let pid = child.id();
+    let placed = rowless(&dst);
+    let staged = staging_leftovers(&dst);
+    assert_eq!(staged.len(), 1, "{staged:?}");
+
+    let ls = common::tcbench(&["aimrepo", "ls", "--aim-repo", s(&dst)]);
+    let err = common::stderr(&ls);
+    assert_eq!(ls.status.code(), Some(0), "{err}");
+    assert!(!err.contains("has no row"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "a merge into this repository is in progress (process {pid}, staging folder `{}`)",
+            staged[0].display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{} runs it is placing", placed.len())) || placed.len() == 1,
+        "{err}"
+    );
+
+    let (_, rep) = doctor_json(&dst);
+    no_removal_of(&rep, &placed);
+    let note = findings(&rep)
+        .iter()
+        .find(|f| f["kind"] == "merge-in-progress")
+        .unwrap_or_else(|| panic!("{rep}"));
+    assert_eq!(note["severity"], "note");
+    assert!(note["fix"].is_null());
+    let runs: BTreeSet<String> = note["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(runs, placed);
+
+    // a second merge into it: refused before anything is staged
+    let second = common::tcbench(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    one_error_line(
+        &second,
+        &format!(
+            "another merge into `{}` is in progress (process {pid}, staging folder `{}`)",
+            dst.display(),
+            staged[0].display()
+        ),
+    );
+    assert_eq!(staging_leftovers(&dst), staged);
+
+    signal(&child, "CONT");
+    assert!(child.wait().unwrap().success());
+    assert!(staging_leftovers(&dst).is_empty());
+    let ls = common::tcbench(&["aimrepo", "ls", "--aim-repo", s(&dst)]);
+    assert_eq!(ls.status.code(), Some(0), "{}", common::stderr(&ls));
+    assert!(
+        !common::stderr(&ls).contains("merge"),
+        "{}",
+        common::stderr(&ls)
+    );
+    assert!(rowless(&dst).is_empty());
+}
+
+/// kill -9 of an append while it places runs: readers name the interrupted merge (what it
+/// left, that running it again finishes it) and exit 3 without a warning per run; doctor
+/// reports one `interrupted-merge` problem whose fix is that merge again — never
+/// `aim runs rm` — and running that printed fix makes the repository whole.
+#[test]
+fn a_killed_append_is_named_by_readers_and_doctor_whose_fix_finishes_it() {
+    let (_tmp, dst, _args, mut child) = append_stopped_while_placing();
+    let pid = child.id();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let placed = rowless(&dst);
+    let staged = staging_leftovers(&dst);
+    assert_eq!(staged.len(), 1);
+
+    let ls = common::tcbench(&["aimrepo", "ls", "--aim-repo", s(&dst)]);
+    let err = common::stderr(&ls);
+    assert_eq!(ls.status.code(), Some(3), "{err}");
+    assert!(!err.contains("has no row"), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains("was interrupted"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        line.contains(&format!(
+            "process {pid}, staging folder `{}`",
+            staged[0].display()
+        )),
+        "{line}"
+    );
+    assert!(line.contains("running the same merge again"), "{line}");
+
+    let (code, rep) = doctor_json(&dst);
+    assert_eq!(code, Some(3));
+    no_removal_of(&rep, &placed);
+    let problem = findings(&rep)
+        .iter()
+        .find(|f| f["kind"] == "interrupted-merge")
+        .unwrap_or_else(|| panic!("{rep}"));
+    assert_eq!(problem["severity"], "problem");
+    assert_eq!(problem["path"], s(&staged[0]));
+    assert_eq!(problem["runs"].as_array().unwrap().len(), placed.len());
+    let fix = problem["fix"].as_str().unwrap();
+    assert!(
+        fix.starts_with("tcbench aimrepo merge --append --src "),
+        "{fix}"
+    );
+    // the printed fix, run as printed (no path here needs quoting)
+    let words: Vec<&str> = fix.split(' ').collect();
+    let out = common::tcbench(&words[1..]);
+    ok(&out);
+    assert!(staging_leftovers(&dst).is_empty());
+    assert!(rowless(&dst).is_empty());
+    let (_, rep) = doctor_json(&dst);
+    assert!(
+        findings(&rep)
+            .iter()
+            .all(|f| f["kind"] != "interrupted-merge"),
+        "{rep}"
+    );
+    let want: BTreeSet<String> = every_fixture_with_runs()
+        .iter()
+        .flat_map(|r| hashes(r))
+        .collect();
+    assert_eq!(hashes(&dst), want);
+    assert_eq!(read_back(&dst).len(), want.len());
+}
+
+/// Two appends into one repository started at once: each either merges or is refused with
+/// one line naming the other merge; nothing is left staged and the repository holds every
+/// run, readable.
+#[test]
+fn two_appends_at_once_merge_or_refuse_cleanly() {
+    let sources = every_fixture_with_runs();
+    let want: BTreeSet<String> = sources.iter().flat_map(|r| hashes(r)).collect();
+    for _ in 0..4 {
+        let (_tmp, dst) = common::fixture_copy("campaign");
+        let mut args: Vec<String> = vec!["aimrepo".into(), "merge".into(), "--append".into()];
+        for src in &sources {
+            args.extend(["--src".into(), s(src).into()]);
+        }
+        args.extend(["--dst".into(), s(&dst).into()]);
+        let spawn = || {
+            Command::new(env!("CARGO_BIN_EXE_tcbench"))
+                .args(&args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+        for out in &outs {
+            if out.status.code() != Some(0) {
+                one_error_line(
+                    out,
+                    &format!(
+                        "another merge into `{}` is in progress (process ",
+                        dst.display()
+                    ),
+                );
+            }
+        }
+        assert!(outs.iter().any(|o| o.status.success()));
+        assert!(staging_leftovers(&dst).is_empty());
+        assert_eq!(hashes(&dst), want);
+        assert_eq!(read_back(&dst).len(), want.len());
+    }
+}

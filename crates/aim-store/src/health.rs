@@ -58,6 +58,11 @@ pub enum Kind {
     IndexLeftover,
     /// `meta/index` cannot be read.
     IndexCorrupt,
+    /// A merge into the repository is running (its staging folder, live process).
+    MergeInProgress,
+    /// A merge into the repository was killed: runs placed without SQLite row, or only its
+    /// staging folder.
+    InterruptedMerge,
 }
 
 impl Kind {
@@ -78,6 +83,8 @@ impl Kind {
             Kind::IndexStale => "index-stale",
             Kind::IndexLeftover => "index-leftover",
             Kind::IndexCorrupt => "index-corrupt",
+            Kind::MergeInProgress => "merge-in-progress",
+            Kind::InterruptedMerge => "interrupted-merge",
         }
     }
 }
@@ -95,6 +102,9 @@ pub enum Fix {
     Reindex,
     /// `rm PATH…`: files no Aim command removes.
     RemoveFiles(Vec<PathBuf>),
+    /// `tcbench aimrepo merge --append --src S… --dst R`: the interrupted merge run again,
+    /// which places the rest and writes the rows (its sources, as it recorded them).
+    RerunMerge(Vec<PathBuf>),
 }
 
 /// One thing the doctor found.
@@ -365,11 +375,26 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
         ..Health::default()
     };
     let mut f = Vec::new();
+    let mut merges = merge_findings_start(repo);
     let mut summaries: BTreeMap<&str, &MetaSummary> = BTreeMap::new();
     let mut closed_in_index: Vec<(&str, f64)> = Vec::new();
     for (h, c) in hashes.iter().zip(&checks) {
         let run_marks = marks.remove(h).unwrap_or_default();
         let has_row = props.remove(h).is_some();
+        let placed_by = merges.iter_mut().find(|(m, _)| {
+            m.placing
+                .as_ref()
+                .is_some_and(|p| p.runs.contains(h.as_str()))
+        });
+        if let (false, Some((_, placed))) = (has_row, placed_by) {
+            // placed by a merge, which writes the rows last: not a run yet, not damage;
+            // reported once with the merge (below), nothing to fix run by run
+            placed.push(h.clone());
+            if let Ok(m) = &c.meta {
+                summaries.insert(h, m);
+            }
+            continue;
+        }
         match &c.meta {
             Err(reason) => f.push(Finding {
                 severity: Severity::Problem,
@@ -469,6 +494,7 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             runs: vec![h],
         });
     }
+    f.extend(merges.into_iter().map(|(m, runs)| merge_finding(m, runs)));
     let progress_index = aim.join("progress").join("index");
     if progress_index.exists() {
         f.push(Finding {
@@ -516,10 +542,75 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
         });
     }
     // problems first, in the order their fixes apply (closing a run changes its chunk, so
-    // the index is rebuilt last); notes after
-    f.sort_by_key(|x| (x.severity == Severity::Note, is_index(x.kind)));
+    // the index is rebuilt last), an interrupted merge first (run again, it completes runs
+    // the other fixes would change); notes after
+    f.sort_by_key(|x| {
+        (
+            x.severity == Severity::Note,
+            x.kind != Kind::InterruptedMerge,
+            is_index(x.kind),
+        )
+    });
     out.findings = f;
     Ok(out)
+}
+
+/// The merges into the repository (their staging folders), each with the runs it placed
+/// that have no row yet (filled in by [`check`]).
+fn merge_findings_start(repo: &Repo) -> Vec<(crate::staging::MergeInRepo, Vec<String>)> {
+    crate::staging::merges_into(repo.root())
+        .into_iter()
+        .map(|m| (m, Vec::new()))
+        .collect()
+}
+
+/// What a merge's staging folder means: running, interrupted after placing runs (rerun it),
+/// interrupted before (nothing of it in the repository), or not provably ours.
+fn merge_finding(m: crate::staging::MergeInRepo, runs: Vec<String>) -> Finding {
+    use crate::staging::State;
+    let s = &m.staging;
+    let who = match s.pid {
+        Some(p) => format!("process {p}, staging folder `{}`", s.path.display()),
+        None => format!("staging folder `{}`", s.path.display()),
+    };
+    let n = match runs.len() {
+        1 => "1 run".to_owned(),
+        n => format!("{n} runs"),
+    };
+    let (severity, kind, detail, fix) = match (s.state, &m.placing) {
+        (State::Running, _) => (
+            Severity::Note,
+            Kind::MergeInProgress,
+            format!("a merge into this repository is in progress ({who}); {n} it placed have no row in run_metadata.sqlite yet (it writes them last): check again once it has finished"),
+            None,
+        ),
+        (_, Some(p)) => (
+            Severity::Problem,
+            Kind::InterruptedMerge,
+            format!("a merge into this repository was interrupted ({who}; its process is gone): it left {n} placed without their row in run_metadata.sqlite (Aim's queries skip them) and that folder; running the same merge again finishes it and removes the folder"),
+            Some(Fix::RerunMerge(p.sources.clone())),
+        ),
+        (State::Dead, None) => (
+            Severity::Note,
+            Kind::InterruptedMerge,
+            format!("a merge into this repository was interrupted while copying ({who}; its process is gone): nothing of it is in the repository; the next merge into it removes that folder (or delete it)"),
+            None,
+        ),
+        (State::Unknown, None) => (
+            Severity::Note,
+            Kind::Leftover,
+            format!("`{}` looks like the leftover of an interrupted merge; delete it if no merge is running", s.path.display()),
+            None,
+        ),
+    };
+    Finding {
+        severity,
+        kind,
+        runs,
+        path: m.staging.path,
+        detail,
+        fix,
+    }
 }
 
 fn is_index(k: Kind) -> bool {

@@ -15,6 +15,7 @@ pub mod merge;
 pub mod repo;
 pub mod run;
 pub mod sqlite;
+pub mod staging;
 pub mod tree;
 pub mod value;
 mod writer;

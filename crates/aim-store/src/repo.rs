@@ -55,6 +55,55 @@ pub struct Scan {
     /// two sees this. Not a problem, not a run either (no creation time, no experiment yet);
     /// a writer killed in that instant leaves such a run for good.
     pub being_created: Vec<String>,
+    /// Merges into this repository, running or interrupted (found by their staging folder,
+    /// [`crate::staging`]), each with the runs of this repository it has placed whose
+    /// SQLite row is not written yet: not runs, not problems (not damage: the merge writes
+    /// the rows last; running an interrupted merge again writes them).
+    pub merges: Vec<MergeSeen>,
+}
+
+/// A merge into a repository seen by a reader, and the runs it has placed without row yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergeSeen {
+    /// Its staging folder, process state and what it places.
+    pub merge: crate::staging::MergeInRepo,
+    /// Runs with a meta chunk in place and no row in `run_metadata.sqlite` yet, sorted.
+    pub placed_without_row: Vec<String>,
+}
+
+impl MergeSeen {
+    /// True when its process is running.
+    pub fn running(&self) -> bool {
+        self.merge.staging.state == crate::staging::State::Running
+    }
+
+    /// One line for a reader: a note while it runs, a warning once it was interrupted
+    /// (None for a merge interrupted before it placed anything: the repository is as it
+    /// was, and the next merge into it removes the folder).
+    pub fn describe(&self) -> Option<String> {
+        let s = &self.merge.staging;
+        let who = match s.pid {
+            Some(p) => format!("process {p}, staging folder `{}`", s.path.display()),
+            None => format!("staging folder `{}`", s.path.display()),
+        };
+        let n = self.placed_without_row.len();
+        let runs = if n == 1 {
+            "1 run".to_owned()
+        } else {
+            format!("{n} runs")
+        };
+        if self.running() {
+            return Some(if n == 0 {
+                format!("a merge into this repository is in progress ({who}); the runs it adds appear once it has finished")
+            } else {
+                format!("a merge into this repository is in progress ({who}): {runs} it is placing not shown until it has finished")
+            });
+        }
+        self.merge.placing.as_ref()?;
+        Some(format!(
+            "a merge into this repository was interrupted ({who}; its process is gone): it left {runs} placed without their row in run_metadata.sqlite (not shown) and that folder; running the same merge again finishes it (`tcbench aimrepo doctor` prints it)"
+        ))
+    }
 }
 
 fn is_aim_dir(p: &Path) -> bool {
@@ -255,6 +304,19 @@ impl Repo {
         });
         let mut props = props?;
         let mut scan = Scan::default();
+        // runs a merge places: chunk first, rows last
+        let mut merges: Vec<MergeSeen> = crate::staging::merges_into(&self.root)
+            .into_iter()
+            .map(|merge| MergeSeen {
+                merge,
+                placed_without_row: Vec::new(),
+            })
+            .collect();
+        let placing = |merges: &[MergeSeen], h: &str| {
+            merges
+                .iter()
+                .position(|m| m.merge.placing.as_ref().is_some_and(|p| p.runs.contains(h)))
+        };
         let chunk_set: BTreeSet<&str> = hashes.iter().map(String::as_str).collect();
         for (hash, meta) in hashes.iter().zip(metas) {
             let p = props.remove(hash);
@@ -266,6 +328,11 @@ impl Repo {
                     path: self.meta_chunk(hash),
                     reason: format!("unreadable meta chunk, skipped: {e}"),
                 }),
+                (Ok(_), None) if placing(&merges, hash).is_some() => {
+                    if let Some(m) = placing(&merges, hash).and_then(|i| merges.get_mut(i)) {
+                        m.placed_without_row.push(hash.clone());
+                    }
+                }
                 (Ok(_), None) => scan.problems.push(Problem {
                     hash: hash.clone(),
                     path: self.meta_chunk(hash),
@@ -299,6 +366,7 @@ impl Repo {
                 }
             }
         }
+        scan.merges = merges;
         let mut ghosts: Vec<String> = props
             .into_keys()
             .filter(|h| !chunk_set.contains(h.as_str()))

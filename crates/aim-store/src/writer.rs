@@ -73,6 +73,14 @@ fn parse_locks(text: &str) -> HashMap<(u64, u64, u64), u32> {
     out
 }
 
+/// The pid holding a lock on `path` itself (a `flock` of a folder, say), from `/proc/locks`.
+pub(crate) fn lock_holder_of(path: &Path) -> Option<u32> {
+    let md = std::fs::metadata(path).ok()?;
+    let locks = parse_locks(&std::fs::read_to_string("/proc/locks").ok()?);
+    let (ma, mi) = split_dev(md.dev());
+    locks.get(&(ma, mi, md.ino())).copied()
+}
+
 impl Host {
     /// Reads the machine's network addresses, `/proc/locks` and boot time.
     pub fn read() -> Host {

@@ -62,6 +62,13 @@ fn fix_command(fix: &Fix, root: &Path) -> String {
                 .collect::<Vec<_>>()
                 .join(" ")
         ),
+        Fix::RerunMerge(sources) => format!(
+            "tcbench aimrepo merge --append {}--dst {repo}",
+            sources
+                .iter()
+                .map(|p| format!("--src {} ", shell_word(&p.display().to_string())))
+                .collect::<String>()
+        ),
     }
 }
 
@@ -73,6 +80,9 @@ fn fix_caveat(fix: &Fix) -> Option<&'static str> {
             "stop `aim up` first; needs Aim 3.20 or later: before it (3.17.4, which tcbench pins, included) `storage reindex` does nothing",
         ),
         Fix::RemoveFiles(_) => None,
+        Fix::RerunMerge(_) => {
+            Some("with the --filter, --skip-duplicates or --skip-active it had, if any")
+        }
     }
 }
 

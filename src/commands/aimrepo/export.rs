@@ -9,7 +9,10 @@
 //! through bounded channels, each trace is streamed in step order in batches
 //! ([`aim_store::Seqs::for_each_batch`]) and the writer flushes a Parquet row group every
 //! [`BATCH`] rows. The output folder is written whole or not at all: assembled in a hidden
-//! sibling, renamed into place at the end.
+//! sibling (a staging folder as merge's, [`aim_store::staging`]: the leftover of a killed
+//! export is removed by the next one), renamed into place at the end. An `--output` that is
+//! a symbolic link to a folder is followed (as `merge --dst` is): the export replaces that
+//! folder and the link stays; a link to anything else is refused before anything is read.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -123,9 +126,54 @@ fn check_output(out: &Path, force: bool) -> anyhow::Result<Option<PathBuf>> {
     Ok(Some(out.to_path_buf()))
 }
 
+/// Where the export goes: `out` itself, or the folder a symbolic link `out` points to.
+fn resolve_output(out: &Path) -> anyhow::Result<PathBuf> {
+    match std::fs::symlink_metadata(out) {
+        Ok(md) if md.file_type().is_symlink() => match std::fs::canonicalize(out) {
+            Ok(target) if target.is_dir() => Ok(target),
+            _ => bail!(
+                "output `{}` is a symbolic link to `{}`, which is not a folder; export follows a link only to a folder (nothing was written)",
+                out.display(),
+                std::fs::read_link(out).unwrap_or_default().display()
+            ),
+        },
+        _ => Ok(out.to_path_buf()),
+    }
+}
+
+/// Removes the leftovers of killed exports into `parent/name` (ours by name, owner file and
+/// a process that is gone) and names the others; refuses while another export into it runs.
+fn clean_leftovers(parent: &Path, name: &str, shown: &Path) -> anyhow::Result<()> {
+    use aim_store::staging::{self, State, Tag};
+    for l in staging::leftovers(parent, &format!(".{name}"), Tag::Export) {
+        let pid = l.pid.map(|p| format!(" (process {p})")).unwrap_or_default();
+        match l.state {
+            State::Running => bail!(
+                "another export into `{}` is in progress{pid}, staging folder `{}`; nothing written: run this export again once it has finished",
+                shown.display(),
+                l.path.display()
+            ),
+            State::Dead => {
+                std::fs::remove_dir_all(&l.path)
+                    .with_context(|| format!("removing `{}`", l.path.display()))?;
+                printer::note(format!(
+                    "`{}` was removed: the leftover of an interrupted export whose process is gone",
+                    l.path.display()
+                ));
+            }
+            State::Unknown => printer::warn(format!(
+                "`{}` looks like the leftover of an interrupted export{pid} (it may hold a previous export it was replacing); delete it if no export is running",
+                l.path.display()
+            )),
+        }
+    }
+    Ok(())
+}
+
 /// Runs the export.
 pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
-    let out = &args.output;
+    let shown = &args.output;
+    let out = &resolve_output(shown)?;
     let existing = check_output(out, args.force)?;
     let system = args.system;
     let loaded = super::load_pruned(&args.repo, aim_store::Detail::Full, |m| {
@@ -136,7 +184,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
         .iter()
         .map(|s| super::dest::resolve(s.repo.aim_dir()))
         .collect();
-    super::dest::refuse_inside_aim(out, "--output", &aim_dirs)?;
+    super::dest::refuse_inside_aim(shown, "--output", &aim_dirs)?;
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -151,12 +199,10 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
             parent.display()
         );
     }
-    let tmp = parent.join(format!(".{name}.tcbench-export-{}", std::process::id()));
-    if tmp.exists() {
-        // a leftover of a killed export that had our process id
-        std::fs::remove_dir_all(&tmp).with_context(|| format!("removing `{}`", tmp.display()))?;
-    }
-    std::fs::create_dir(&tmp).with_context(|| format!("creating `{}`", tmp.display()))?;
+    clean_leftovers(&parent, &name, shown)?;
+    let tag = aim_store::staging::Tag::Export;
+    let tmp = aim_store::staging::create(&parent, &format!(".{name}"), tag)
+        .with_context(|| format!("creating a folder in `{}`", parent.display()))?;
     let result = (|| {
         let plan = Plan::new(&loaded.runs);
         write_runs(&tmp.join("runs.parquet"), &loaded.runs)?;
@@ -167,6 +213,8 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
             &plan,
             args.final_only,
         )?;
+        let owner = tmp.join(tag.owner());
+        std::fs::remove_file(&owner).with_context(|| format!("removing `{}`", owner.display()))?;
         place(&tmp, out, existing.as_deref(), &parent, &name)?;
         Ok::<_, anyhow::Error>(stats)
     })();
@@ -186,7 +234,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
         plural(loaded.runs.len(), "run"),
         plural(stats.rows, "metric row"),
         plural(stats.traces, "trace"),
-        out.display()
+        shown.display()
     );
     Ok(status)
 }
@@ -211,7 +259,10 @@ fn place(
     match existing {
         None => rename(tmp, out),
         Some(old) => {
-            let aside = parent.join(format!(".{name}.tcbench-export-{}-old", std::process::id()));
+            let aside = parent.join(format!(
+                ".{name}{}-old",
+                aim_store::staging::own_suffix(aim_store::staging::Tag::Export)
+            ));
             rename(old, &aside)?;
             if let Err(e) = rename(tmp, out) {
                 let _ = std::fs::rename(&aside, old);

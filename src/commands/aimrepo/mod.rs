@@ -158,6 +158,16 @@ pub fn load_pruned(
             printer::warn(p);
             status = Status::Partial;
         }
+        for m in &scan.merges {
+            match m.describe() {
+                Some(line) if m.running() => printer::note(line),
+                Some(line) => {
+                    printer::warn(line);
+                    status = Status::Partial;
+                }
+                None => {}
+            }
+        }
         for h in &scan.being_created {
             printer::note(format!(
                 "run {h} is being created (writer lock, no row in run_metadata.sqlite yet): not shown"

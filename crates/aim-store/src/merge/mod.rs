@@ -12,7 +12,6 @@
 
 mod db;
 mod fsops;
-mod staging;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -22,6 +21,7 @@ use fsops::{FsError, Listing};
 
 use crate::error::RepoError;
 use crate::repo::{par_map, Repo};
+use crate::staging::{self, DirLock, LockError, State, Tag};
 
 /// How to merge.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -111,6 +111,16 @@ pub enum MergeError {
         /// What SQLite said.
         reason: String,
     },
+    /// Another merge into the destination is running.
+    #[error("another merge into `{}` is in progress ({}); nothing written: run this merge again once it has finished", dst.display(), busy_text(*pid, staging.as_deref()))]
+    Busy {
+        /// The destination.
+        dst: PathBuf,
+        /// The other merge's process, when known.
+        pid: Option<u32>,
+        /// Its staging folder, when it has one yet.
+        staging: Option<PathBuf>,
+    },
     /// The destination, re-read after copying, does not match the sources.
     #[error("`{}` does not match the sources after copying: {}", path.display(), problems.join("; "))]
     Verify {
@@ -119,6 +129,17 @@ pub enum MergeError {
         /// What differs.
         problems: Vec<String>,
     },
+}
+
+fn busy_text(pid: Option<u32>, staging: Option<&Path>) -> String {
+    let who = match pid {
+        Some(p) => format!("process {p}"),
+        None => "a process that holds its lock".into(),
+    };
+    match staging {
+        Some(s) => format!("{who}, staging folder `{}`", s.display()),
+        None => who,
+    }
 }
 
 fn conflicts_message(c: &[Conflict]) -> String {
@@ -272,6 +293,9 @@ pub struct Plan {
     pub runs: usize,
     /// Bytes to copy.
     pub bytes: u64,
+    /// The lock of an existing destination, held from before it is read until the plan is
+    /// dropped: no other merge appends to it meanwhile.
+    _lock: Option<DirLock>,
     dst_root: PathBuf,
     /// The destination as an absolute path (its parent canonical).
     dst_abs: PathBuf,
@@ -638,6 +662,7 @@ pub fn plan_selected(
     }
     let mut destination = Destination::New;
     let mut dst_repo = None;
+    let mut lock = None;
     match std::fs::symlink_metadata(dst) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io_err(dst)(e)),
@@ -650,6 +675,8 @@ pub fn plan_selected(
                     return Err(MergeError::DstNotEmpty(dst.to_path_buf()));
                 }
                 let repo = Repo::open(dst).map_err(|e| repo_err("destination", e))?;
+                // before anything of it is read: another merge may be placing runs
+                lock = lock_destination(dst, repo.root())?;
                 destination = Destination::Append {
                     runs: repo
                         .chunk_hashes()
@@ -919,13 +946,21 @@ pub fn plan_selected(
         found.extend(staging::leftovers(
             parent,
             &format!(".{}", name.to_string_lossy()),
+            Tag::Merge,
         ));
     }
     if matches!(destination, Destination::Append { .. }) {
-        found.extend(staging::leftovers(&dst_root, ""));
+        found.extend(staging::leftovers(&dst_root, "", Tag::Merge));
     }
     for l in found {
-        if l.removable {
+        if l.state == State::Running {
+            return Err(MergeError::Busy {
+                dst: dst.to_path_buf(),
+                pid: l.pid,
+                staging: Some(l.path),
+            });
+        }
+        if l.removable() {
             removable.push(l.path);
         } else {
             warnings.push(format!(
@@ -952,7 +987,30 @@ pub fn plan_selected(
         jobs,
         final_runs,
         removable,
+        _lock: lock,
     })
+}
+
+/// Takes the lock of an existing destination (its root folder) or says which merge holds it.
+fn lock_destination(dst: &Path, root: &Path) -> Result<Option<DirLock>, MergeError> {
+    match staging::lock_dir(root) {
+        Ok(l) => Ok(l),
+        Err(LockError::Io(source)) => Err(MergeError::Io {
+            path: root.to_path_buf(),
+            source,
+        }),
+        Err(LockError::Busy(pid)) => {
+            let staging = staging::leftovers(root, "", Tag::Merge)
+                .into_iter()
+                .find(|l| l.state == State::Running && (pid.is_none() || l.pid == pid))
+                .map(|l| l.path);
+            Err(MergeError::Busy {
+                dst: dst.to_path_buf(),
+                pid,
+                staging,
+            })
+        }
+    }
 }
 
 /// Copies a chunk folder; for a run still being written, retries while files vanish under
@@ -1084,15 +1142,14 @@ impl Plan {
             return Err(MergeError::DstNotDir(self.dst.clone()));
         };
         mkdirs(&[parent])?;
-        let tmp = parent.join(format!(
-            ".{}{}",
-            name.to_string_lossy(),
-            staging::own_suffix()
-        ));
-        std::fs::create_dir(&tmp).map_err(io_err(&tmp))?;
+        let tmp = staging::create(parent, &format!(".{}", name.to_string_lossy()), Tag::Merge)
+            .map_err(io_err(parent))?;
+        // locked before it becomes the destination, and still while it is checked there: an
+        // append started meanwhile waits for nothing half-checked (flock follows the folder)
+        let _lock = staging::lock_dir(&tmp).ok().flatten();
         let result = self.assemble_new(&tmp, progress);
         let result = result.and_then(|outcome| {
-            let owner = tmp.join(staging::OWNER);
+            let owner = tmp.join(Tag::Merge.owner());
             std::fs::remove_file(&owner).map_err(io_err(&owner))?;
             // a destination that is an empty folder is replaced; a non-empty one makes
             // rename fail (ENOTEMPTY): never overwritten
@@ -1112,8 +1169,6 @@ impl Plan {
     }
 
     fn assemble_new(&self, tmp: &Path, progress: &Progress) -> Result<Outcome, MergeError> {
-        let owner = tmp.join(staging::OWNER);
-        std::fs::write(&owner, staging::owner_text()).map_err(io_err(&owner))?;
         let aim = tmp.join(".aim");
         let t = Targets {
             meta: aim.join("meta").join("chunks"),
@@ -1141,18 +1196,27 @@ impl Plan {
         }
         let repo = Repo::open(root).map_err(|e| repo_err("destination", e))?;
         let aim = repo.aim_dir().to_path_buf();
-        let stage = root.join(staging::own_suffix());
-        std::fs::create_dir(&stage).map_err(io_err(&stage))?;
-        let owner = stage.join(staging::OWNER);
+        let stage = staging::create(root, "", Tag::Merge).map_err(io_err(root))?;
         let t = Targets {
             meta: stage.join("meta"),
             seqs: stage.join("seqs"),
             artifacts: stage.join("artifacts"),
         };
-        let copied = std::fs::write(&owner, staging::owner_text())
-            .map_err(io_err(&owner))
-            .and_then(|()| mkdirs(&[&t.meta, &t.seqs, &t.artifacts]))
-            .and_then(|()| copy_all(&self.jobs, &t, progress));
+        let placing = staging::Placing {
+            sources: self
+                .sources
+                .iter()
+                .map(|s| std::path::absolute(&s.path).unwrap_or_else(|_| s.path.clone()))
+                .collect(),
+            runs: self.jobs.iter().map(|j| j.hash.clone()).collect(),
+        };
+        let copied = mkdirs(&[&t.meta, &t.seqs, &t.artifacts])
+            .and_then(|()| copy_all(&self.jobs, &t, progress))
+            .and_then(|b| {
+                // what readers and doctor need to tell runs being placed from damage
+                staging::write_placing(&stage, &placing).map_err(io_err(&stage))?;
+                Ok(b)
+            });
         let bytes = match copied {
             Ok(b) => b,
             Err(e) => {
