@@ -12,6 +12,7 @@
 //! sibling, renamed into place at the end.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -185,13 +186,14 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
     if stats.failed > 0 {
         status = Status::Partial;
     }
-    println!(
+    writeln!(
+        printer::stdout(),
         "exported {} and {} ({}) into `{}`",
         plural(loaded.runs.len(), "run"),
         plural(stats.rows, "metric row"),
         plural(stats.traces, "trace"),
         out.display()
-    );
+    )?;
     Ok(status)
 }
 

@@ -473,8 +473,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
             members,
         ));
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(printer::stdout());
     let table = args.format == ReportFormat::Table;
     for (c, members) in &campaigns {
         let id_text =
