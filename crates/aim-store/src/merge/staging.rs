@@ -77,9 +77,10 @@ pub(crate) fn leftovers(dir: &Path, prefix: &str) -> Vec<Leftover> {
         };
         // the owner file is written first: a folder holding nothing else (killed while
         // writing it, or before) holds no data either
-        let owner_ok = std::fs::read_to_string(path.join(OWNER))
-            .is_ok_and(|text| text.contains(&format!("pid={pid} start={start}")))
-            || std::fs::read_dir(&path).is_ok_and(|d| d.flatten().all(|e| e.file_name() == OWNER));
+        let owner_ok = rocks_reader::file::read_regular(&path.join(OWNER), 4096).is_ok_and(|b| {
+            String::from_utf8_lossy(&b).contains(&format!("pid={pid} start={start}"))
+        }) || std::fs::read_dir(&path)
+            .is_ok_and(|d| d.flatten().all(|e| e.file_name() == OWNER));
         let alive = match start_time(pid) {
             Some(s) => s == start || start == 0,
             // no such process; on a system without /proc liveness is unknown
