@@ -559,7 +559,7 @@ fn send_run(
     let mut sent = 0usize;
     let mut buf: Vec<OutRow> = Vec::new();
     let result = (|| -> Result<bool, aim_store::RunError> {
-        let seqs = Seqs::open(&seqs_dir, hash)?;
+        let seqs = Seqs::open_for(&seqs_dir, hash, run.meta.traces.len())?;
         for (ti, t) in traces.iter().enumerate() {
             let ti = ti as u32;
             if final_only {
