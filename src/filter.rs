@@ -109,8 +109,11 @@ enum Expr {
     Field(Field),
     List(Vec<Expr>),
     Not(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Every operand of a chain `a and b and …`, kept flat so that a long chain is not a
+    /// deep tree.
+    And(Vec<Expr>),
+    /// Every operand of a chain `a or b or …`.
+    Or(Vec<Expr>),
     Compare(Box<Expr>, Vec<(Op, Expr)>),
 }
 
@@ -317,7 +320,14 @@ fn lex_number(chars: &[char], start: usize) -> Result<(Tok, usize), (String, usi
 struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
+    /// How many `(`, `[` and `not` enclose the token being parsed.
+    depth: usize,
 }
+
+/// The deepest nesting of `(`, `[` and `not` an expression may have. Parsing, evaluating and
+/// dropping an expression recurse once per level; without a limit a few thousand `(` would
+/// overflow the stack. No real filter comes close.
+pub const MAX_NESTING: usize = 100;
 
 type PResult<T> = Result<T, (String, usize)>;
 
@@ -368,30 +378,50 @@ impl Parser {
         ))
     }
 
+    /// Enters one more level of `(`, `[` or `not` (the token at column `col`), refusing to
+    /// go past [`MAX_NESTING`].
+    fn nest(&mut self, col: usize) -> PResult<()> {
+        if self.depth >= MAX_NESTING {
+            return Err((
+                format!("nested deeper than {MAX_NESTING} levels of `(`, `[` or `not`"),
+                col,
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn expr(&mut self) -> PResult<Expr> {
-        let mut left = self.and()?;
+        let mut items = vec![self.and()?];
         while self.is_kw("or") {
             self.bump();
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            items.push(self.and()?);
         }
-        Ok(left)
+        Ok(match items.len() {
+            1 => items.swap_remove(0),
+            _ => Expr::Or(items),
+        })
     }
 
     fn and(&mut self) -> PResult<Expr> {
-        let mut left = self.not()?;
+        let mut items = vec![self.not()?];
         while self.is_kw("and") {
             self.bump();
-            let right = self.not()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            items.push(self.not()?);
         }
-        Ok(left)
+        Ok(match items.len() {
+            1 => items.swap_remove(0),
+            _ => Expr::And(items),
+        })
     }
 
     fn not(&mut self) -> PResult<Expr> {
         if self.is_kw("not") {
+            self.nest(self.col())?;
             self.bump();
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            let e = Expr::Not(Box::new(self.not()?));
+            self.depth -= 1;
+            return Ok(e);
         }
         self.compare()
     }
@@ -444,14 +474,17 @@ impl Parser {
                 }
             },
             Tok::LParen => {
+                self.nest(col)?;
                 let e = self.expr()?;
                 if self.bump() != Tok::RParen {
                     self.pos -= 1;
                     return self.unexpected("`)`");
                 }
+                self.depth -= 1;
                 Ok(e)
             }
             Tok::LBrack => {
+                self.nest(col)?;
                 let mut items = Vec::new();
                 loop {
                     if *self.peek() == Tok::RBrack {
@@ -468,6 +501,7 @@ impl Parser {
                         }
                     }
                 }
+                self.depth -= 1;
                 Ok(Expr::List(items))
             }
             Tok::Ident(word) => match word.as_str() {
@@ -549,7 +583,11 @@ impl Filter {
             text: text.to_owned(),
         };
         let toks = lex(text).map_err(err)?;
-        let mut p = Parser { toks, pos: 0 };
+        let mut p = Parser {
+            toks,
+            pos: 0,
+            depth: 0,
+        };
         if *p.peek() == Tok::End {
             return Err(err(("empty expression".into(), 1)));
         }
@@ -629,10 +667,7 @@ fn visit_fields(e: &Expr, f: &mut impl FnMut(&Field)) {
         Expr::Field(x) => f(x),
         Expr::List(items) => items.iter().for_each(|i| visit_fields(i, f)),
         Expr::Not(x) => visit_fields(x, f),
-        Expr::And(a, b) | Expr::Or(a, b) => {
-            visit_fields(a, f);
-            visit_fields(b, f);
-        }
+        Expr::And(items) | Expr::Or(items) => items.iter().for_each(|i| visit_fields(i, f)),
         Expr::Compare(first, rest) => {
             visit_fields(first, f);
             rest.iter().for_each(|(_, x)| visit_fields(x, f));
@@ -695,8 +730,8 @@ fn eval(e: &Expr, run: &Run) -> Val {
         Expr::Field(f) => field_val(f, run),
         Expr::List(items) => Val::List(items.iter().map(|i| eval(i, run)).collect()),
         Expr::Not(x) => Val::Bool(!truthy(&eval(x, run))),
-        Expr::And(a, b) => Val::Bool(truthy(&eval(a, run)) && truthy(&eval(b, run))),
-        Expr::Or(a, b) => Val::Bool(truthy(&eval(a, run)) || truthy(&eval(b, run))),
+        Expr::And(items) => Val::Bool(items.iter().all(|i| truthy(&eval(i, run)))),
+        Expr::Or(items) => Val::Bool(items.iter().any(|i| truthy(&eval(i, run)))),
         Expr::Compare(first, rest) => {
             let mut left = eval(first, run);
             for (op, x) in rest {

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(status) => status.into(),
         Err(err) => {
-            if is_broken_pipe(&err) {
+            if printer::stdout_closed() || is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
             eprintln!("tcbench: error: {}", error_line(&err));

@@ -501,3 +501,116 @@ fn damaged_index_holding_end_times_of_runs_closed_by_aim_3_17() {
     assert_eq!(doc.status.code(), Some(3), "{text}");
     assert!(text.contains("[index-corrupt]"), "{text}");
 }
+
+/// A seqs chunk that is missing (or all of `.aim/seqs`), a dangling symlink or a symlink
+/// loop, for runs whose meta chunk lists traces: damage. `report` and `export`, which read
+/// the values, name each such run with the path and the reason and exit 3 (before, they
+/// exited 0 with the values silently missing); `doctor` reports `missing-seqs-chunk`
+/// (traces without sequence data) or `corrupt-chunk` (the link), exit 3. `ls` and
+/// `properties` read no sequence data (times, params, trace names only) and stay silent.
+#[test]
+fn missing_or_unresolvable_seqs_chunk_of_a_run_with_traces() {
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            "missing",
+            "missing, while the run's meta chunk lists",
+            "missing-seqs-chunk",
+        ),
+        (
+            "dangling",
+            "a symbolic link that does not resolve: No such file",
+            "corrupt-chunk",
+        ),
+        (
+            "loop",
+            "a symbolic link that does not resolve: Too many levels",
+            "corrupt-chunk",
+        ),
+        (
+            "all",
+            "missing, while the run's meta chunk lists",
+            "missing-seqs-chunk",
+        ),
+    ];
+    for (how, reason, kind) in cases {
+        let (tmp, repo) = common::fixture_copy("campaign");
+        let all = hashes(&repo);
+        let h = all[0].clone();
+        let seqs = repo.join(".aim/seqs");
+        let chunk = seqs.join("chunks").join(&h);
+        match how {
+            "missing" => std::fs::remove_dir_all(&chunk).unwrap(),
+            "dangling" => {
+                std::fs::remove_dir_all(&chunk).unwrap();
+                std::os::unix::fs::symlink(tmp.path().join("nowhere"), &chunk).unwrap();
+            }
+            "loop" => {
+                std::fs::remove_dir_all(&chunk).unwrap();
+                std::os::unix::fs::symlink(&h, &chunk).unwrap();
+            }
+            _ => std::fs::remove_dir_all(&seqs).unwrap(),
+        }
+        let named: Vec<&String> = if how == "all" {
+            all.iter().collect()
+        } else {
+            vec![&h]
+        };
+        let r = repo.to_str().unwrap();
+        let out_dir = tmp.path().join("out");
+        let export_dir = tmp.path().join("export");
+        for args in [
+            vec![
+                "aimrepo",
+                "report",
+                "--aim-repo",
+                r,
+                "--output-folder",
+                out_dir.to_str().unwrap(),
+            ],
+            vec![
+                "aimrepo",
+                "export",
+                "--aim-repo",
+                r,
+                "--output",
+                export_dir.to_str().unwrap(),
+            ],
+        ] {
+            let out = common::tcbench(&args);
+            no_panic(&out);
+            let err = common::stderr(&out);
+            assert_eq!(out.status.code(), Some(3), "{how} {args:?}: {err}");
+            for h in &named {
+                let path = repo.join(".aim/seqs/chunks").join(h);
+                assert!(
+                    err.lines().any(|l| l.starts_with("tcbench: warning: ")
+                        && l.contains(h.as_str())
+                        && l.contains(&format!("`{}`: {reason}", path.display()))),
+                    "{how} {args:?}: {h} not named with {reason:?}: {err}"
+                );
+            }
+        }
+        let out = cmd(&repo, "doctor");
+        let text = common::stdout(&out);
+        assert_eq!(out.status.code(), Some(3), "{how}: {text}");
+        for h in &named {
+            assert!(
+                text.lines()
+                    .any(|l| l.contains(&format!("[{kind}] run {h}")) && l.contains(reason)),
+                "{how}: doctor does not report {kind} for {h}: {text}"
+            );
+        }
+        if how == "missing" {
+            assert!(text.contains("traces without sequence data"), "{text}");
+        }
+        for sub in ["ls", "properties"] {
+            let out = cmd(&repo, sub);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{how} {sub}: {}",
+                common::stderr(&out)
+            );
+        }
+    }
+}

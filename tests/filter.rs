@@ -428,6 +428,42 @@ fn a_parse_error_is_one_line_with_the_column_and_a_caret_and_nothing_else_happen
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
 }
 
+/// Deeply nested input is a parse error naming the column where the nesting goes past the
+/// limit (100 levels of `(`, `[` or `not`), exit 1 — not a stack overflow (SIGABRT); a long
+/// flat chain of `and`/`or` is no nesting and works.
+#[test]
+fn deeply_nested_filters_are_a_parse_error_not_a_stack_overflow() {
+    let repo = common::fixture("campaign");
+    let parens = format!("{}hparams.seed == 42{}", "(".repeat(8000), ")".repeat(8000));
+    let brackets = format!("hparams.seed in {}", "[".repeat(10_000));
+    let nots = format!("{}archived", "not ".repeat(30_000));
+    let cases: [(&str, usize); 3] = [(&parens, 101), (&brackets, 117), (&nots, 401)];
+    for (expr, col) in cases {
+        let out = common::tcbench(&["aimrepo", "ls", "--aim-repo", s(&repo), "--filter", expr]);
+        code(&out, 1);
+        assert!(out.stdout.is_empty(), "output on error");
+        let err = common::stderr(&out);
+        let first = err.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            format!(
+                "tcbench: error: --filter: nested deeper than 100 levels of `(`, `[` or `not` at column {col}"
+            ),
+            "{}",
+            &expr[..40]
+        );
+    }
+    // 100 levels are fine
+    let ok = format!("{}hparams.seed == 42{}", "(".repeat(100), ")".repeat(100));
+    let out = common::tcbench(&["aimrepo", "ls", "--aim-repo", s(&repo), "--filter", &ok]);
+    code(&out, 0);
+    // a flat chain of 26,000 `or` is not nesting: parsed, evaluated and dropped without
+    // recursing once per operand
+    let chain = format!("{}archived", "x or ".repeat(26_000));
+    let out = common::tcbench(&["aimrepo", "ls", "--aim-repo", s(&repo), "--filter", &chain]);
+    code(&out, 0);
+}
+
 /// Archived runs stay hidden under a filter that does not name `archived` (with the usual
 /// note), `--archived` shows them, and a filter naming `archived` decides alone — as Aim's
 /// query (`run.archived == False` is added unless the query names `run.archived`).

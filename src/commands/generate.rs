@@ -31,7 +31,7 @@ pub fn completions(args: &CompletionsArgs) -> anyhow::Result<Status> {
     let mut cmd = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "tcbench", &mut out);
-    std::io::stdout().write_all(&out)?;
+    crate::printer::stdout().write_all(&out)?;
     Ok(Status::Success)
 }
 
@@ -43,7 +43,7 @@ pub fn man(args: &ManArgs) -> anyhow::Result<Status> {
             cmd.build();
             let mut out = Vec::new();
             clap_mangen::Man::new(cmd).render(&mut out)?;
-            std::io::stdout().write_all(&out)?;
+            crate::printer::stdout().write_all(&out)?;
         }
         Some(dir) => {
             std::fs::create_dir_all(dir)
@@ -56,12 +56,13 @@ pub fn man(args: &ManArgs) -> anyhow::Result<Status> {
                 .filter(|n| n.starts_with("tcbench") && n.ends_with(".1"))
                 .collect();
             pages.sort();
-            println!(
+            writeln!(
+                crate::printer::stdout(),
                 "wrote {} manual pages into `{}`: {}",
                 pages.len(),
                 dir.display(),
                 pages.join(", ")
-            );
+            )?;
         }
     }
     Ok(Status::Success)

@@ -43,4 +43,13 @@ pub enum RunError {
         /// What is wrong.
         reason: String,
     },
+    /// A run's sequence data is missing or cannot be reached (see
+    /// [`crate::Seqs::presence`]).
+    #[error("`{}`: {reason}", path.display())]
+    SeqsMissing {
+        /// The seqs chunk directory.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }

@@ -85,3 +85,55 @@ pub fn tree(data: &[u8]) -> (Node, Result<RunMeta, RunError>) {
     let meta = meta_from_pairs(Path::new("<memory>"), pairs.iter().copied());
     (node, meta)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::tree::MAX_DEPTH;
+
+    /// An attrs key path of `depth` string segments `a`, with an int value, framed for
+    /// [`tree`] (keys after `('meta','chunks',H)`).
+    fn deep_attrs(depth: usize) -> Vec<u8> {
+        let mut path = vec![Seg::from("attrs")];
+        path.extend(std::iter::repeat_n(Seg::from("a"), depth));
+        let k = key::encode(&path);
+        let v = [&[0x02u8][..], &7i64.to_le_bytes()].concat();
+        frames(&[(&k, &v)])
+    }
+
+    /// The only recursion over repository data is over trees (folding, comparing,
+    /// printing, dropping them, and every renderer of params): key paths and values decode
+    /// without recursing, and a tree is refused past [`MAX_DEPTH`] when it is built. A key
+    /// path 10,000 segments deep is a decode error of the run, not a stack overflow, and the
+    /// deepest tree accepted is folded, formatted, compared and dropped on a thread with a
+    /// quarter of the stack a reading thread has.
+    #[test]
+    fn deep_key_paths_are_refused_and_the_deepest_tree_accepted_fits_a_small_stack() {
+        let (node, meta) = tree(&deep_attrs(10_000));
+        assert!(matches!(node, Node::None), "{node:?}");
+        let err = meta.unwrap_err().to_string();
+        assert!(err.contains(&format!("deeper than {MAX_DEPTH}")), "{err}");
+        assert_eq!(
+            key(&key::encode(&vec![Seg::Int(1); 100_000]))
+                .unwrap()
+                .len(),
+            100_000
+        );
+
+        let data = deep_attrs(MAX_DEPTH - 1);
+        std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                let (_, meta) = tree(&data);
+                let meta = meta.unwrap();
+                let copy = meta.clone();
+                assert_eq!(copy, meta);
+                let text = format!("{meta:?}");
+                assert_eq!(text.matches("\"a\"").count(), MAX_DEPTH - 1);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+}

@@ -36,6 +36,8 @@ pub enum Kind {
     MissingSqliteRow,
     /// A `run_metadata.sqlite` row without meta chunk.
     MissingChunk,
+    /// A meta chunk listing traces without seqs chunk: the values are lost.
+    MissingSeqsChunk,
     /// No `end_time` and no live writer.
     UnfinishedRun,
     /// No `end_time`, written from another machine: cannot tell.
@@ -72,6 +74,7 @@ impl Kind {
             Kind::CorruptChunk => "corrupt-chunk",
             Kind::MissingSqliteRow => "missing-sqlite-row",
             Kind::MissingChunk => "missing-chunk",
+            Kind::MissingSeqsChunk => "missing-seqs-chunk",
             Kind::UnfinishedRun => "unfinished-run",
             Kind::UnfinishedRunElsewhere => "unfinished-run-other-machine",
             Kind::RunningRun => "running-run",
@@ -191,8 +194,9 @@ impl Marks {
 struct ChunkCheck {
     /// `Err(reason)` when the meta chunk does not read whole.
     meta: Result<MetaSummary, String>,
-    /// `Some(reason)` when the seqs chunk does not read whole.
-    seqs: Option<String>,
+    /// `Some((kind, reason))` when the seqs chunk does not read whole, or is missing while
+    /// the meta chunk lists traces.
+    seqs: Option<(Kind, String)>,
 }
 
 struct MetaSummary {
@@ -202,6 +206,8 @@ struct MetaSummary {
     digest: (u64, u64),
     /// The same without the `end_time` pair.
     digest_wo_end: (u64, u64),
+    /// How many traces `('meta','chunks',H,'traces',ctx,name)` the chunk lists.
+    traces: usize,
 }
 
 /// FNV-1a over length-prefixed keys and values.
@@ -241,9 +247,23 @@ fn check_meta(dir: &Path, hash: &str) -> Result<MetaSummary, String> {
     let mut digest = Digest::new();
     let mut wo_end = Digest::new();
     let mut end_time = None;
+    let traces_prefix = key::encode_strs(&["meta", "chunks", hash, "traces"]);
+    let mut traces = 0;
+    let mut last_trace: Vec<u8> = Vec::new();
     let mut it = db.iter();
     while it.advance().map_err(|e| e.to_string())? {
         let k = it.key();
+        if let Some(rest) = k.strip_prefix(traces_prefix.as_slice()) {
+            // (ctx, name): the first two segments after `traces`
+            let mut segs = key::segments(rest);
+            if let (Some(Ok(_)), Some(Ok(_))) = (segs.next(), segs.next()) {
+                let id = rest.get(..segs.position()).unwrap_or_default();
+                if id != last_trace.as_slice() {
+                    traces += 1;
+                    last_trace = id.to_vec();
+                }
+            }
+        }
         if k.starts_with(&prefix) {
             digest.pair(k, it.value());
             if k == end_key.as_slice() {
@@ -257,24 +277,33 @@ fn check_meta(dir: &Path, hash: &str) -> Result<MetaSummary, String> {
         end_time,
         digest: (digest.0, digest.1),
         digest_wo_end: (wo_end.0, wo_end.1),
+        traces,
     })
 }
 
-/// Reads every pair of a seqs chunk (absent is fine: a run without sequences).
-fn check_seqs(dir: &Path) -> Option<String> {
-    if std::fs::symlink_metadata(dir).is_err() {
-        return None;
+/// Reads every pair of a seqs chunk of a run listing `traces` traces (absent is fine for a
+/// run without any: see [`crate::Seqs::presence`]).
+fn check_seqs(dir: &Path, traces: usize) -> Option<(Kind, String)> {
+    match crate::Seqs::presence(dir, 0) {
+        Ok(true) => {}
+        // missing: fine without traces, traces without sequence data otherwise
+        Ok(false) => {
+            return crate::Seqs::presence(dir, traces)
+                .err()
+                .map(|e| (Kind::MissingSeqsChunk, e.to_string()))
+        }
+        Err(e) => return Some((Kind::CorruptChunk, e.to_string())),
     }
     let db = match Db::open(dir) {
         Ok(db) => db,
-        Err(e) => return Some(e.to_string()),
+        Err(e) => return Some((Kind::CorruptChunk, e.to_string())),
     };
     let mut it = db.iter();
     loop {
         match it.advance() {
             Ok(true) => {}
             Ok(false) => return None,
-            Err(e) => return Some(e.to_string()),
+            Err(e) => return Some((Kind::CorruptChunk, e.to_string())),
         }
     }
 }
@@ -362,9 +391,13 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
     let aim = repo.aim_dir();
     let hashes = repo.chunk_hashes()?;
     let mut props = repo.sqlite_runs()?;
-    let checks: Vec<ChunkCheck> = par_map(&hashes, |h| ChunkCheck {
-        meta: check_meta(&repo.meta_chunk(h), h),
-        seqs: check_seqs(&repo.seqs_chunk(h)),
+    let checks: Vec<ChunkCheck> = par_map(&hashes, |h| {
+        let meta = check_meta(&repo.meta_chunk(h), h);
+        let traces = meta.as_ref().map_or(0, |m| m.traces);
+        ChunkCheck {
+            seqs: check_seqs(&repo.seqs_chunk(h), traces),
+            meta,
+        }
     });
     let mut marks = collect_marks(aim);
     let index_dir = aim.join("meta").join("index");
@@ -408,15 +441,26 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
                 summaries.insert(h, m);
             }
         }
-        if let Some(reason) = &c.seqs {
-            f.push(Finding {
+        match &c.seqs {
+            Some((Kind::MissingSeqsChunk, reason)) => f.push(Finding {
                 severity: Severity::Problem,
-                kind: Kind::CorruptChunk,
+                kind: Kind::MissingSeqsChunk,
+                runs: vec![h.clone()],
+                path: repo.seqs_chunk(h),
+                detail: format!(
+                    "traces without sequence data: {reason}; restore the folder from a copy of the repository to keep them"
+                ),
+                fix: None,
+            }),
+            Some((kind, reason)) => f.push(Finding {
+                severity: Severity::Problem,
+                kind: *kind,
                 runs: vec![h.clone()],
                 path: repo.seqs_chunk(h),
                 detail: format!("seqs chunk (metric values) unreadable: {reason}"),
                 fix: Some(Fix::Remove(vec![h.clone()])),
-            });
+            }),
+            None => {}
         }
         if !has_row {
             f.push(Finding {

@@ -129,6 +129,11 @@ pub fn segments(key: &[u8]) -> Segments<'_> {
 }
 
 impl<'a> Segments<'a> {
+    /// How many bytes of the key the segments yielded so far span.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     fn decode_next(&mut self) -> Result<SegRef<'a>, KeyError> {
         let key = self.key;
         let pos = self.pos;

@@ -364,12 +364,52 @@ pub struct Seqs {
 }
 
 impl Seqs {
-    /// Opens `seqs/chunks/<H>`; a missing directory is an empty chunk (runs without
-    /// sequences), and so is a RocksDB still being created: a directory without `CURRENT` and
+    /// Whether a run's seqs chunk `chunk_dir` is there, for a run whose meta chunk lists
+    /// `traces` traces: `Ok(true)` when it is (a folder, or a symlink that resolves; whether
+    /// it reads is for [`Db::open`] to say), `Ok(false)` when it is missing and the run has
+    /// no traces (a run that never tracked anything: Aim creates the chunk at the first
+    /// `track`). Damage, an error naming the path: the chunk is missing (or `.aim/seqs`
+    /// is) while traces are listed — their values are lost —, or it is a symlink that does
+    /// not resolve (dangling, or a loop). Only `stat` calls: cheap enough for commands that
+    /// take every value from the meta chunk.
+    pub fn presence(chunk_dir: &Path, traces: usize) -> Result<bool, RunError> {
+        let missing = |reason: String| RunError::SeqsMissing {
+            path: chunk_dir.to_path_buf(),
+            reason,
+        };
+        match std::fs::symlink_metadata(chunk_dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match traces {
+                0 => Ok(false),
+                n => Err(missing(format!(
+                    "missing, while the run's meta chunk lists {n} trace{}: their values are lost",
+                    if n == 1 { "" } else { "s" }
+                ))),
+            },
+            Ok(md) if md.file_type().is_symlink() => match std::fs::metadata(chunk_dir) {
+                Ok(_) => Ok(true),
+                Err(e) => Err(missing(format!(
+                    "a symbolic link that does not resolve: {e}"
+                ))),
+            },
+            // there, or not even stat-able (permissions, ELOOP in a parent): Db::open names it
+            _ => Ok(true),
+        }
+    }
+
+    /// [`Seqs::open_for`] a run listing no trace: a missing chunk reads empty (a dangling
+    /// symlink is still an error). Commands reading a run's values use `open_for` with the
+    /// number of traces its meta chunk lists.
+    pub fn open(chunk_dir: &Path, hash: &str) -> Result<Seqs, RunError> {
+        Seqs::open_for(chunk_dir, hash, 0)
+    }
+
+    /// Opens `seqs/chunks/<H>` of a run whose meta chunk lists `traces` traces; see
+    /// [`Seqs::presence`] for when a missing chunk is an empty one and when it is damage.
+    /// A RocksDB still being created also reads empty: a directory without `CURRENT` and
     /// without any table or WAL file (RocksDB writes `CURRENT` before the first WAL, so no
     /// data was committed there yet; Aim creates the seqs chunk at a run's first `track`).
-    pub fn open(chunk_dir: &Path, hash: &str) -> Result<Seqs, RunError> {
-        let db = if chunk_dir.exists() {
+    pub fn open_for(chunk_dir: &Path, hash: &str, traces: usize) -> Result<Seqs, RunError> {
+        let db = if Seqs::presence(chunk_dir, traces)? {
             match Db::open(chunk_dir) {
                 Ok(db) => Some(db),
                 Err(rocks_reader::Error::NotADatabase { .. }) if !holds_data_files(chunk_dir) => {

@@ -28,16 +28,38 @@ pub struct RunProps {
     pub tags: Vec<String>,
 }
 
+/// Checks that a SQLite database and the companions SQLite opens along with it (`-journal`,
+/// `-wal`, `-shm`, when present) are regular files: a FIFO there would block SQLite's open
+/// forever, a device be read endlessly. The reason names the file.
+pub(crate) fn regular_files(path: &Path) -> Result<(), String> {
+    match rocks_reader::file::open_regular(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("file is missing".into()),
+        Err(e) => return Err(e.to_string()),
+    }
+    for ext in ["-journal", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(ext);
+        let side = PathBuf::from(name);
+        if let Err(e) = rocks_reader::file::open_regular(&side) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(format!("`{}`: {e}", side.display()));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads every run row of the repository's SQLite file.
 pub fn read_runs(path: &Path) -> Result<HashMap<String, RunProps>, RepoError> {
     let err = |e: rusqlite::Error| RepoError::Sqlite {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
-    if !path.is_file() {
+    if let Err(reason) = regular_files(path) {
         return Err(RepoError::Sqlite {
             path: path.to_path_buf(),
-            reason: "file is missing".into(),
+            reason,
         });
     }
     let conn = Connection::open_with_flags(

@@ -20,7 +20,6 @@
 //! removing the run.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// What is staged.
@@ -129,16 +128,8 @@ impl Leftover {
 
 /// Reads a small regular file (never a FIFO or device), at most `cap` bytes.
 fn read_small(path: &Path, cap: u64) -> Option<String> {
-    if !std::fs::symlink_metadata(path).ok()?.is_file() {
-        return None;
-    }
-    let mut s = String::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(cap)
-        .read_to_string(&mut s)
-        .ok()?;
-    Some(s)
+    let bytes = rocks_reader::file::read_regular(path, cap).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Staging folders of `tag` under `dir` whose name starts with `prefix` followed by the tag.

@@ -52,10 +52,11 @@ impl Node {
 }
 
 /// The deepest path (in segments below the builder's root) a tree accepts.
-/// Aim writes nested Python objects recursively, so Python's recursion limit
-/// keeps real trees far shallower; a deeper path is damage, and folding,
-/// printing or dropping such a tree would exhaust the stack.
-pub const MAX_DEPTH: usize = 256;
+/// Real params and contexts are a few levels deep; a deeper path is damage (or
+/// hostile), and folding, comparing, printing or dropping a tree recurses once per
+/// level: at 256 levels folding alone took over 1 MiB of a reading thread's 2 MiB
+/// stack in a debug build, so the limit leaves a wide margin.
+pub const MAX_DEPTH: usize = 64;
 
 /// A path deeper than [`MAX_DEPTH`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -315,7 +316,7 @@ mod tests {
         );
         assert_eq!(
             DepthError(MAX_DEPTH + 1).to_string(),
-            "key path of 257 segments is deeper than 256"
+            "key path of 65 segments is deeper than 64"
         );
     }
 }

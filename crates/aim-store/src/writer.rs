@@ -139,7 +139,9 @@ impl Host {
         let Some(lock) = softlock else {
             return Writer::Gone("no softlock and no process holds its chunks".into());
         };
-        let text = std::fs::read_to_string(lock).unwrap_or_default();
+        let text = rocks_reader::file::read_regular(lock, 4096)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         let mut parts = text.trim().splitn(3, '-');
         let (node, pid, time) = (
             parts.next().and_then(|n| n.parse::<u64>().ok()),

@@ -76,7 +76,7 @@ fn tree_inputs_return() {
             "deep-path-30000-segments" => {
                 let err = meta.expect_err("deep path is an error").to_string();
                 assert!(
-                    err.contains("key path of 30000 segments is deeper than 256"),
+                    err.contains("key path of 30000 segments is deeper than 64"),
                     "{name}: {err}"
                 );
                 assert_eq!(node, Node::None, "{name}: the deep pair is left out");

@@ -5,8 +5,9 @@
 //! the C++ RocksDB library and, above all, without ever modifying the
 //! user's repository. Opening a RocksDB with RocksDB itself (even Aim's own
 //! SDK) can flush, compact, rename or lock files; this crate only ever
-//! opens files with [`std::fs::File::open`] and never writes, creates,
-//! locks or renames anything.
+//! opens files for reading (through [`file::open_regular`]: regular files
+//! only, never read past their size) and never writes, creates, locks or
+//! renames anything.
 //!
 //! Supported subset: the `default` column family, `leveldb.BytewiseComparator`,
 //! block-based tables with format_version 0..=5, crc32c (or no) checksums,
@@ -21,6 +22,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bytes;
+pub mod file;
 mod format;
 #[cfg(test)]
 mod live_tests;
@@ -32,8 +34,6 @@ mod table;
 pub use range_del::{set_tombstone_hold_limit, DEFAULT_HOLD_LIMIT};
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use format::internal_key::Kind;
@@ -106,11 +106,14 @@ fn io_err(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
+/// A MANIFEST or WAL whole, as large as it was when opened (see [`file::read_regular`]).
 fn read_whole(path: &Path) -> Result<Vec<u8>, Error> {
-    let mut f = File::open(path).map_err(|e| io_err(path, e))?;
-    let mut buf = Vec::new();
-    f.read_to_end(&mut buf).map_err(|e| io_err(path, e))?;
-    Ok(buf)
+    file::read_regular(path, u64::MAX).map_err(|e| io_err(path, e))
+}
+
+/// The bytes of `CURRENT` (a MANIFEST name and a newline; more is not read).
+fn read_current(path: &Path) -> std::io::Result<Vec<u8>> {
+    file::read_regular(path, 4096)
 }
 
 /// Parse `NNNNNN.ext` into NNNNNN.
@@ -139,10 +142,7 @@ struct Stamp {
 impl Stamp {
     /// True when CURRENT and the MANIFEST are still what was read.
     fn unchanged(&self, dir: &Path) -> bool {
-        let mut now = Vec::new();
-        let current_same = File::open(dir.join("CURRENT"))
-            .and_then(|f| f.take(4096).read_to_end(&mut now))
-            .is_ok_and(|_| now == self.current);
+        let current_same = read_current(&dir.join("CURRENT")).is_ok_and(|now| now == self.current);
         current_same
             && std::fs::metadata(&self.manifest).is_ok_and(|m| m.len() == self.manifest_len)
     }
@@ -275,7 +275,7 @@ impl Db {
     }
 
     /// Open read-only. Never creates, locks, renames or writes anything
-    /// (files are opened with `File::open` only).
+    /// (files are opened for reading only, through [`file::open_regular`]).
     ///
     /// Safe against a live writer (RocksDB flushing, compacting, switching WAL or MANIFEST
     /// while we read): the state read is a consistent snapshot. After reading, CURRENT and the
@@ -327,15 +327,8 @@ impl Db {
     ) -> Result<Db, Error> {
         let dir = dir.to_path_buf();
         let current_path = dir.join("CURRENT");
-        let current = match File::open(&current_path) {
-            Ok(mut f) => {
-                let mut s = Vec::new();
-                f.by_ref()
-                    .take(4096)
-                    .read_to_end(&mut s)
-                    .map_err(|e| io_err(&current_path, e))?;
-                s
-            }
+        let current = match read_current(&current_path) {
+            Ok(s) => s,
             // a missing folder or CURRENT; anything else (a symlink loop, no permission) is
             // named as what it is
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

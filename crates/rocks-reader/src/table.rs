@@ -96,8 +96,7 @@ impl Table {
     /// Open an SST and load its index; its range tombstones are added by
     /// [`Table::load_range_del`].
     pub(crate) fn open(path: PathBuf) -> Result<Table, Error> {
-        let file = File::open(&path).map_err(|e| io(&path, e))?;
-        let file_len = file.metadata().map_err(|e| io(&path, e))?.len();
+        let (file, file_len) = crate::file::open_regular(&path).map_err(|e| io(&path, e))?;
         Table::open_backing(path, Backing::File(file), file_len)
     }
 

@@ -182,8 +182,7 @@ pub fn run(args: &DoctorArgs) -> anyhow::Result<Status> {
     let h =
         health::check(&repo).with_context(|| format!("checking `{}`", args.aim_repo.display()))?;
     let root = repo.root().to_path_buf();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(crate::printer::stdout());
     match args.format {
         DoctorFormat::Text => render_text(&mut out, &h, &args.aim_repo, &root)?,
         DoctorFormat::Json => {

@@ -15,6 +15,7 @@
 //! folder and the link stays; a link to anything else is refused before anything is read.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -229,13 +230,14 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
     if stats.failed > 0 {
         status = Status::Partial;
     }
-    println!(
+    writeln!(
+        printer::stdout(),
         "exported {} and {} ({}) into `{}`",
         plural(loaded.runs.len(), "run"),
         plural(stats.rows, "metric row"),
         plural(stats.traces, "trace"),
         shown.display()
-    );
+    )?;
     Ok(status)
 }
 
@@ -604,7 +606,7 @@ fn send_run(
     let mut sent = 0usize;
     let mut buf: Vec<OutRow> = Vec::new();
     let result = (|| -> Result<bool, aim_store::RunError> {
-        let seqs = Seqs::open(&seqs_dir, hash)?;
+        let seqs = Seqs::open_for(&seqs_dir, hash, run.meta.traces.len())?;
         for (ti, t) in traces.iter().enumerate() {
             let ti = ti as u32;
             if final_only {

@@ -37,8 +37,7 @@ pub fn run(args: &LsArgs) -> anyhow::Result<Status> {
             end_time: r.end_time(),
         })
         .collect();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(printer::stdout());
     match args.format {
         LsFormat::Table => {
             let mut table = Table::new(

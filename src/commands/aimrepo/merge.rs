@@ -230,8 +230,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<Status> {
             index.display()
         ));
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(printer::stdout());
     if args.dry_run {
         writeln!(
             out,

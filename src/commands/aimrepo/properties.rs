@@ -236,8 +236,7 @@ pub fn run(args: &PropertiesArgs) -> anyhow::Result<Status> {
         ));
     }
     let props = compute(&loaded.runs);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(printer::stdout());
     match args.format {
         PropertiesFormat::Table => {
             out.write_all(table(&props).render(printer::console_width()).as_bytes())?

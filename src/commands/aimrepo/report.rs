@@ -159,16 +159,20 @@ fn read_values<'a>(
             ValueKind::Max => t.max.as_ref().and_then(Value::as_f64).is_none(),
             ValueKind::Min => t.min.as_ref().and_then(Value::as_f64).is_none(),
         });
-        let (seqs, problem) = if need_seqs {
-            match Seqs::open(&repo.seqs_chunk(run.hash()), run.hash()) {
-                Ok(s) => (Some(s), None),
-                Err(e) => (
-                    None,
-                    Some(format!("run {}: unreadable seqs chunk: {e}", run.hash())),
-                ),
-            }
+        // a missing or dangling seqs chunk is damage even when no value is read from it
+        let seqs_dir = repo.seqs_chunk(run.hash());
+        let traces = run.meta.traces.len();
+        let opened = if need_seqs {
+            Seqs::open_for(&seqs_dir, run.hash(), traces).map(Some)
         } else {
-            (None, None)
+            Seqs::presence(&seqs_dir, traces).map(|_| None)
+        };
+        let (seqs, problem) = match opened {
+            Ok(s) => (s, None),
+            Err(e) => (
+                None,
+                Some(format!("run {}: unreadable seqs chunk: {e}", run.hash())),
+            ),
         };
         let nums: Vec<Vec<Option<Num>>> = wanted
             .iter()
@@ -613,8 +617,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         )?,
         None => Vec::new(),
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(printer::stdout());
     let table = args.format == ReportFormat::Table;
     for ((c, _), paths) in campaigns.iter().zip(&saved) {
         if table {

@@ -125,8 +125,19 @@ fn text(v: Value) -> Option<String> {
     }
 }
 
+/// [`crate::sqlite::regular_files`] as SQLite's "unable to open" error.
+fn special_files_refused(path: &Path) -> Result<(), rusqlite::Error> {
+    crate::sqlite::regular_files(path).map_err(|reason| {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(reason),
+        )
+    })
+}
+
 /// Reads every run row of an existing `run_metadata.sqlite`, opened read-only.
 pub(crate) fn read_rows(path: &Path) -> Result<HashMap<String, RunRow>, rusqlite::Error> {
+    special_files_refused(path)?;
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -238,6 +249,7 @@ pub(crate) fn create(path: &Path) -> Result<(), rusqlite::Error> {
 /// Inserts the rows (runs whose hash the database already has are left alone) in one
 /// transaction.
 pub(crate) fn insert(path: &Path, rows: &[&RunRow]) -> Result<(), rusqlite::Error> {
+    special_files_refused(path)?;
     let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,

@@ -116,6 +116,14 @@ fn walk(
                 kind: Kind::Symlink,
                 size: 0,
             });
+        } else if !ft.is_file() {
+            // a FIFO would block the copy, a device be copied endlessly: never read
+            return Err(FsError {
+                path,
+                source: io::Error::other(
+                    "a special file (FIFO, device or socket); merge copies regular files, folders and links only",
+                ),
+            });
         } else {
             out.bytes += md.len();
             out.entries.push(Entry {
@@ -149,7 +157,7 @@ pub(crate) fn copy_listed(
             }
             Kind::File => {
                 // open the source first, so that a vanished source file is reported as such
-                File::open(&from).map_err(FsError::at(&from))?;
+                rocks_reader::file::open_regular(&from).map_err(FsError::at(&from))?;
                 let n = std::fs::copy(&from, &to).map_err(|source| {
                     let path = if source.kind() == io::ErrorKind::NotFound {
                         from.clone()

@@ -381,8 +381,8 @@ fn subdirs(dir: &Path) -> Result<Vec<String>, MergeError> {
 
 fn read_version(aim_dir: &Path) -> Result<Option<String>, MergeError> {
     let p = aim_dir.join("VERSION");
-    match std::fs::read_to_string(&p) {
-        Ok(s) => Ok(Some(s)),
+    match rocks_reader::file::read_regular(&p, 4096) {
+        Ok(s) => Ok(Some(String::from_utf8_lossy(&s).into_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_err(&p)(e)),
     }
