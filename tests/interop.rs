@@ -126,7 +126,7 @@ fn fresh_aim_3_29_repositories_read_exactly() {
     let py = common::aim_python("TCBENCH_AIM_PYTHON");
     check_all(
         &py,
-        "campaign-noindex,killed,edge-params,long-metric,blobs,empty",
+        "campaign-noindex,killed,edge-params,long-metric,blobs,empty,tombstones",
     );
 }
 
