@@ -299,8 +299,62 @@ def write_hostile(target):
         run.close()
 
 
+def write_tombstones(target):
+    """Answers that only range tombstones decide: Aim overwrites or deletes a subtree with
+    DeleteRange(enc(path), enc(path)+0xFF) before the new puts (aim-format.md 2.3), so a reader
+    ignoring tombstones shows stale keys here. Two runs, each closed (SSTs with range-deletion
+    blocks), the second also re-opened and changed again (tombstones across sources)."""
+    import aim
+    repo = aim.Repo.from_path(str(target), init=True)
+
+    run = aim.Run(repo=repo, experiment="tombstones", **RUN_KW)
+    run.name = "overwritten params"
+    # a params dict replaced by a smaller one: the old keys must be gone
+    run["hparams"] = {"lr": 0.1, "batch": 64, "opt": {"name": "adam", "betas": [0.9, 0.999]},
+                      "layers": [64, 32, 16], "drop": 0.5}
+    run["hparams"] = {"lr": 0.01, "opt": {"name": "sgd"}}
+    # a value overwritten by a dict, and back to a scalar
+    run["flip"] = 1
+    run["flip"] = {"a": 1, "b": {"c": 2}}
+    run["flip"] = "scalar again"
+    # a scalar overwritten by a dict (the dict stays)
+    run["grow"] = 3
+    run["grow"] = {"x": [1, 2], "y": None}
+    # a list replaced by a scalar, and a longer list by a shorter one
+    run["listy"] = [1, 2, 3, {"deep": True}]
+    run["listy"] = 7
+    run["shrink"] = [1, 2, 3, 4, 5]
+    run["shrink"] = [9]
+    # keys deleted with `del`, one nested, one top-level
+    run["gone"] = {"k": "v", "n": [1, 2]}
+    del run["gone"]
+    run["partly"] = {"keep": 1, "drop": {"deep": 2}}
+    del run["partly", "drop"]
+    # a metric re-tracked at the same step (the later value wins)
+    for step, value in ((0, 1.0), (1, 2.0), (2, 3.0), (1, 20.0), (2, 30.0)):
+        run.track(value, name="loss", step=step, context={"subset": "train"})
+    run.track(0.5, name="acc", step=0, context={"subset": "test"})
+    run.track(0.75, name="acc", step=0, context={"subset": "test"})
+    run.close()
+
+    run = aim.Run(repo=repo, experiment="tombstones", **RUN_KW)
+    run.name = "changed after closing"
+    run["hparams"] = {"seed": 1, "aug": {"name": "rotate", "deg": [0, 90, 180]}, "extra": "x"}
+    run.track(1.0, name="loss", step=0)
+    run.close()
+    # re-opened and changed: the tombstones land in a newer WAL/SST than the data they delete
+    h = run.hash
+    del run
+    run = aim.Run(run_hash=h, repo=repo, **RUN_KW)
+    run["hparams"] = {"seed": 2, "aug": {"name": "noaug"}}
+    del run["hparams", "aug", "name"]
+    run.track(5.0, name="loss", step=0)
+    run.close()
+
+
 WRITERS = {"edge-params": write_edge_params, "long-metric": write_long_metric, "blobs": write_blobs,
-           "killed": write_killed, "killed-child": write_killed_child, "hostile": write_hostile}
+           "killed": write_killed, "killed-child": write_killed_child, "hostile": write_hostile,
+           "tombstones": write_tombstones}
 
 
 def sdk_fixture(name):
@@ -321,6 +375,7 @@ FIXTURES = {
     "empty": (fx_empty, "3.29", "out", 0),
     "killed": (sdk_fixture("killed"), "3.29", "out", 1),
     "hostile": (sdk_fixture("hostile"), "3.29", "out", 0),
+    "tombstones": (sdk_fixture("tombstones"), "3.29", "out", 0),
     "aim317-campaign": (fx_aim317_campaign, "3.17", "out", 0),
     "aim317-closed": (fx_aim317_closed, "3.17", "out", 0),
     "example": (fx_example, "3.29", "example", 0),

@@ -108,10 +108,12 @@ fn unreadable_repository_exits_1() {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn every_printed_fix_exists_in_aim_3_29() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     for sub in [
         &["runs", "close"][..],
         &["runs", "rm"],
@@ -136,6 +138,10 @@ fn every_printed_fix_exists_in_aim_3_29() {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn killed_run_and_empty_index_are_fixed_by_aim() {
     let (_tmp, repo) = common::fixture_copy("killed");
     let killed = "04f8a3249b3c4911b1cd6566";
@@ -149,9 +155,7 @@ fn killed_run_and_empty_index_are_fixed_by_aim() {
     assert!(text.contains("which is not running"), "{text}");
     assert!(text.contains(&format!("close -y {killed}")), "{text}");
     assert!(text.contains("[index-empty]"), "{text}");
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let applied = apply_fixes(&py, &report(&repo));
     assert_eq!(applied.len(), 2, "{applied:?}");
     let out = doctor(&repo, false);
@@ -164,10 +168,12 @@ fn killed_run_and_empty_index_are_fixed_by_aim() {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn closing_a_run_makes_the_index_stale_and_reindex_fixes_it() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let (_tmp, repo) = common::fixture_copy("campaign-quirks");
     let rep = report(&repo);
     assert_eq!(problem_kinds(&rep), ["unfinished-run"], "{rep}");
@@ -187,10 +193,12 @@ fn closing_a_run_makes_the_index_stale_and_reindex_fixes_it() {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn a_live_writer_is_told_from_a_dead_one() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("live");
     std::fs::create_dir(&repo).unwrap();
@@ -286,10 +294,12 @@ fn kinds_of(rep: &serde_json::Value, hash: &str) -> Vec<(String, String)> {
 /// does; doctor calls such a run finished, and warns only when a reindex (which would drop
 /// the time) is advised, with the Aim ≥ 3.20 close that keeps the run finished.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn runs_closed_by_aim_3_17_end_when_aim_says() {
-    let Some(py317) = common::python("TCBENCH_AIM317_PYTHON") else {
-        return;
-    };
+    let py317 = common::aim_python("TCBENCH_AIM317_PYTHON");
     let tmp = tempfile::tempdir().unwrap();
     let extra = [
         "--seeds",
@@ -344,7 +354,8 @@ fn runs_closed_by_aim_3_17_end_when_aim_says() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("No such option"));
 
     // on a copy, Aim 3.29.1 applies the fixes in the order shown: healthy, every run finished
-    if let Some(py) = common::python("TCBENCH_AIM_PYTHON") {
+    {
+        let py = common::aim_python("TCBENCH_AIM_PYTHON");
         let copy = tmp.path().join("copy");
         common::copy_tree(&repo, &copy);
         apply_fixes(&py, &report(&copy));

@@ -100,10 +100,12 @@ fn check(py: &Path, repo: &Path, opts: &[&str], env: &[(&str, &str)]) -> (usize,
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn every_row_equals_what_the_aim_sdk_reads() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let mut total = 0;
     for name in [
         "campaign",
@@ -131,10 +133,12 @@ fn every_row_equals_what_the_aim_sdk_reads() {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn final_only_gives_the_point_at_the_highest_step_of_each_trace() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     for name in ["long-metric", "killed", "campaign-quirks"] {
         let (rows, _, _) = check(
             &py,
@@ -147,10 +151,12 @@ fn final_only_gives_the_point_at_the_highest_step_of_each_trace() {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn archived_runs_are_left_out_unless_asked() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let (_, runs, _) = check(&py, &common::fixture("campaign-quirks"), &[], &[]);
     assert_eq!(runs, 11); // one of the 12 is archived
 }
@@ -158,10 +164,12 @@ fn archived_runs_are_left_out_unless_asked() {
 /// A small batch: the 20,000-step trace is streamed in 21 passes and written in 21 row
 /// groups; the rows are the same.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn small_batches_stream_the_same_rows_into_several_row_groups() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let (rows, _, groups) = check(
         &py,
         &common::fixture("long-metric"),
@@ -173,10 +181,12 @@ fn small_batches_stream_the_same_rows_into_several_row_groups() {
 
 /// NaN, ±inf, huge, negative-zero and int values, epochs None, written by real Aim now.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn special_float_values_equal_the_sdks() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let tmp = tempfile::tempdir().unwrap();
     let script = r#"
 import aim, math
@@ -300,10 +310,12 @@ fn output_inside_the_repository_or_in_a_missing_folder_is_refused() {
 
 /// A damaged seqs chunk: that run is reported (exit 3), every other run is exported.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn a_damaged_run_is_reported_and_the_rest_exported() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let (_tmp, repo) = common::fixture_copy("campaign");
     let victim = std::fs::read_dir(repo.join(".aim/seqs/chunks"))
         .unwrap()
@@ -333,10 +345,12 @@ fn a_damaged_run_is_reported_and_the_rest_exported() {
 /// The README's export example, extracted from README.md, runs in the venv on a fresh
 /// export of the example campaign and prints what it says it prints.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn readme_example_runs() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
     let section = readme
         .split("## `tcbench aimrepo export`")
@@ -373,10 +387,12 @@ fn readme_example_runs() {
 /// export holds exactly the SDK's rows of the runs the filter keeps, and of both
 /// repositories given together.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn filter_and_several_repositories_select_the_sdks_rows() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let campaign = common::fixture("campaign");
     let sdk = sdk_export(&py, &["sdk", campaign.to_str().unwrap()]);
     let keep: std::collections::BTreeSet<String> = sdk["runs"]

@@ -124,10 +124,12 @@ fn rename_run(repo: &Path, hash: &str, name: &str) {
 /// 3.29.1's `query_runs` keeps — archived runs included only when the expression names
 /// `run.archived`, as Aim does.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn filter_keeps_the_runs_aims_own_query_keeps() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let cases: [(&str, &[&str]); 2] = [
         (
             "campaign-quirks",
@@ -285,10 +287,12 @@ fn same_outputs(a: &[&Path], a_extra: &[&str], b: &[&Path], tmp: &Path, tag: &st
 /// `report` on a repository holding only those runs, made by real Aim (`aim runs cp` of the
 /// runs Aim's own query selects into a fresh `aim init` repository: same data, same times).
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn report_with_a_filter_equals_report_on_a_repository_holding_only_those_runs() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let whole = common::gen_campaign(&py, t, "whole", "1/1", &["--no-reindex"]);
@@ -327,10 +331,12 @@ fn report_with_a_filter_equals_report_on_a_repository_holding_only_those_runs() 
 /// as the folder holding both), equals `report` on the repository real Aim merged them into
 /// (`aim runs cp` of each half into a fresh `aim init` repository).
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn report_over_two_halves_equals_report_on_the_merged_repository() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let parts = t.join("parts");

@@ -118,28 +118,34 @@ fn check_all(py: &Path, only: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn fresh_aim_3_29_repositories_read_exactly() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     check_all(
         &py,
-        "campaign-noindex,killed,edge-params,long-metric,blobs,empty,hostile",
+        "campaign-noindex,killed,edge-params,long-metric,blobs,empty,hostile,tombstones",
     );
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn fresh_aim_3_29_reindexed_campaign_reads_exactly() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     check_all(&py, "campaign-quirks");
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn fresh_aim_3_17_repositories_read_exactly() {
-    let Some(py) = common::python("TCBENCH_AIM317_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM317_PYTHON");
     check_all(&py, "aim317-campaign");
 }

@@ -392,9 +392,7 @@ fn sdk_read(py: &Path, dir: &Path) -> J {
 }
 
 fn live(var: &str) {
-    let Some(py) = common::python(var) else {
-        return;
-    };
+    let py = common::aim_python(var);
     let started = Instant::now();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("live");
@@ -506,11 +504,19 @@ fn live(var: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn reading_while_aim_3_29_writes() {
     live("TCBENCH_AIM_PYTHON");
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn reading_while_aim_3_17_writes() {
     live("TCBENCH_AIM317_PYTHON");
 }

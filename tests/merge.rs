@@ -236,13 +236,13 @@ fn close(a: &J, b: &J) -> bool {
 /// every run with the params and metric values the halves have, and `report` on the merged
 /// repository equals `report` on the same campaign written unsplit, in every metric column.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn merged_halves_read_like_the_sources_in_aim_3_29_and_3_17_and_report_like_the_unsplit_campaign() {
-    let (Some(py), Some(py317)) = (
-        common::python("TCBENCH_AIM_PYTHON"),
-        common::python("TCBENCH_AIM317_PYTHON"),
-    ) else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
+    let py317 = common::aim_python("TCBENCH_AIM317_PYTHON");
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     // one half indexed by `aim storage reindex`, one raw: the merge must not care
@@ -367,8 +367,12 @@ fn an_existing_empty_folder_becomes_the_destination() {
 /// would hide them from Aim 3.29: the index is removed (said on stderr) and every run is
 /// visible to our reader and to the Aim SDK opening the repository as it is.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn append_into_an_indexed_repository_shows_every_run_to_our_reader_and_aim() {
-    let py = common::python("TCBENCH_AIM_PYTHON");
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let (tmp, dst) = common::fixture_copy("campaign");
     assert!(
         dst.join(".aim/meta/index/CURRENT").exists(),
@@ -406,7 +410,6 @@ fn append_into_an_indexed_repository_shows_every_run_to_our_reader_and_aim() {
         common::stdout(&out)
     );
     same_state(&before, &common::tree_state(&dst), "dst");
-    let Some(py) = py else { return };
     let got = sdk_runs(&py, &dst, true);
     assert_eq!(got.keys().cloned().collect::<BTreeSet<_>>(), want);
     let mut expected = BTreeMap::new();
@@ -458,10 +461,12 @@ fn a_run_present_identically_in_two_sources_is_copied_once() {
 /// The merge fails listing both hashes and writes nothing; `--skip-duplicates` keeps the
 /// first source's copies and names the others.
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn runs_with_different_contents_under_one_hash_are_an_error_unless_skip_duplicates() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let (tmp, b) = common::fixture_copy("campaign");
     let a = common::fixture("campaign");
     let hs: Vec<String> = hashes(&a).into_iter().collect();
@@ -977,10 +982,12 @@ fn every_fixture_merged_reads_back_like_its_source() {
 /// time it had and how to close the copy; `--skip-active` leaves it out. Aim 3.17.4 reads the
 /// merged repository the same way (the run active).
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn a_run_closed_by_aim_3_17_is_named_as_losing_its_index_only_end_time() {
-    let Some(py317) = common::python("TCBENCH_AIM317_PYTHON") else {
-        return;
-    };
+    let py317 = common::aim_python("TCBENCH_AIM317_PYTHON");
     let tmp = tempfile::tempdir().unwrap();
     let src = common::gen_campaign(
         &py317,

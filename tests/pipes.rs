@@ -56,10 +56,12 @@ fn closed_pipe(args: &[String], read: usize) -> (Option<i32>, String) {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn every_command_in_every_format_ends_quietly_with_0_on_a_closed_pipe() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let tmp = tempfile::tempdir().unwrap();
     // 84 runs: `ls --format json` alone is over 10 KB
     let seeds: Vec<String> = (1..=14).map(|i| i.to_string()).collect();

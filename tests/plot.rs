@@ -146,6 +146,10 @@ fn report_plot(repo: &Path, out: &Path, plot: &Path, extra: &[&str]) -> std::pro
 const PALETTE: [[u8; 3]; 3] = [[0x00, 0x72, 0xb2], [0xe6, 0x9f, 0x00], [0x00, 0x9e, 0x73]];
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn png_has_paper_size_and_ink_on_both_campaigns() {
     for (repo, series) in [(example(), 3usize), (fixture("campaign"), 2)] {
         let before = tree_state(&repo);
@@ -198,7 +202,8 @@ fn png_has_paper_size_and_ink_on_both_campaigns() {
         assert_eq!(tree_state(&repo), before);
 
         // an independent decoder agrees (Pillow, in the real-Aim venv)
-        if let Some(py) = common::python("TCBENCH_AIM_PYTHON") {
+        {
+            let py = common::aim_python("TCBENCH_AIM_PYTHON");
             let script = "import sys\nfrom PIL import Image\nim = Image.open(sys.argv[1])\nim.load()\nprint(im.format, im.mode, im.size[0], im.size[1], round(im.info['dpi'][0]))\nprint(sum(1 for p in im.getdata() if p != (255, 255, 255)))";
             let out = common::run_py(&py, &["-c", script, file.to_str().unwrap()], &root());
             let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -391,6 +396,10 @@ fn panels(els: &[El]) -> Vec<Panel> {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn svg_draws_every_group_mean_and_interval_with_its_labels() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("fig.svg");
@@ -400,7 +409,8 @@ fn svg_draws_every_group_mean_and_interval_with_its_labels() {
     let els = parse_xml(&doc);
     assert_eq!(els[0].name, "svg");
     assert_eq!(els[0].attr("width"), Some("1600"));
-    if let Some(py) = common::python("TCBENCH_AIM_PYTHON") {
+    {
+        let py = common::aim_python("TCBENCH_AIM_PYTHON");
         // an independent XML parser accepts it too
         let script = "import sys, xml.etree.ElementTree as ET\nr = ET.parse(sys.argv[1]).getroot()\nprint(r.tag, len(r.findall('{http://www.w3.org/2000/svg}text')))";
         let out = common::run_py(&py, &["-c", script, file.to_str().unwrap()], &root());

@@ -279,10 +279,12 @@ fn sdk_max_min(py: &Path, repo: &str) -> J {
 }
 
 #[test]
+#[cfg_attr(
+    tcbench_skip_interop,
+    ignore = "TCBENCH_SKIP_INTEROP: needs Python with real Aim (scripts/test.sh)"
+)]
 fn value_max_and_min_equal_the_sdk() {
-    let Some(py) = common::python("TCBENCH_AIM_PYTHON") else {
-        return;
-    };
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
     let sdk = sdk_max_min(&py, "campaign");
     let expected: J = serde_json::from_str(
         &std::fs::read_to_string(fixture("campaign").join("expected.json")).unwrap(),

@@ -5,11 +5,18 @@
 # Usage:  testdata/golden/make_golden.sh [fixture ...]
 #   default: every folder under $REPOS_DIR that holds a .aim/ directory.
 #
+# The original's environment is built first when missing, by make_env.sh (tcbench 0.0.22
+# and its pins from the package index, requirements-tcbench-0.0.22.txt): this one command
+# goes from nothing to the goldens. VERSIONS.txt is rewritten from that environment
+# (python version, `pip freeze` of the packages that shape the output); never edit it.
+#
 # Environment overrides:
 #   REPOS_DIR  fixture repositories        (default: <script>/../repos)
 #   OUT_DIR    where goldens are written   (default: <script dir>)
-#   TCBENCH    the original CLI            (default: /work/venvs/tcb/bin/tcbench)
-#   PYTHON     python of the same venv     (default: /work/venvs/tcb/bin/python)
+#   TCBENCH_ORIGINAL_VENV  the original's venv (default: the one make_env.sh builds,
+#                          ~/.cache/tcbench/venvs/tcbench-0.0.22)
+#   TCBENCH    the original CLI            (default: $TCBENCH_ORIGINAL_VENV/bin/tcbench)
+#   PYTHON     python of the same venv     (default: $TCBENCH_ORIGINAL_VENV/bin/python)
 #
 # Aim's SDK mutates a repository when reading it (WAL flush, locks, index), so every
 # command runs on a FRESH `cp -a` copy of the fixture in a temp dir; the fixture itself
@@ -28,8 +35,11 @@ set -u -o pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPOS_DIR="${REPOS_DIR:-$(cd "$HERE/.." && pwd)/repos}"
 OUT_DIR="${OUT_DIR:-$HERE}"
-TCBENCH="${TCBENCH:-/work/venvs/tcb/bin/tcbench}"
-PYTHON="${PYTHON:-/work/venvs/tcb/bin/python}"
+if [ -z "${TCBENCH:-}" ] || [ -z "${PYTHON:-}" ]; then
+    VENV="$("$HERE/make_env.sh")" || exit 1
+    TCBENCH="${TCBENCH:-$VENV/bin/tcbench}"
+    PYTHON="${PYTHON:-$VENV/bin/python}"
+fi
 VENV_BIN="$(dirname "$TCBENCH")"
 TIMEOUT="${TIMEOUT:-900}"
 
@@ -160,9 +170,13 @@ done )"
 NOW="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 {
     echo "# versions of the original used for these goldens"
+    echo "# written by make_golden.sh from the environment it ran (do not edit)"
     echo "date: $NOW (the last capture)"
     echo "python: $("$PYTHON" -c 'import sys; print(sys.version.split()[0])')"
-    "$VENV_BIN/pip" freeze 2>/dev/null | grep -iE 'tcbench|^aim|pandas|rich|pyarrow|statsmodels'
+    # pip freeze of the packages that shape the output (names as pip prints them)
+    "$PYTHON" -m pip freeze --disable-pip-version-check 2>/dev/null |
+        grep -iE '^(tcbench|aim[a-z-]*|pandas|numpy|pyarrow|rich|rich-click|click|click-plugins|statsmodels|scipy|torch)==' ||
+        { echo "make_golden.sh: pip freeze of $PYTHON gave nothing" >&2; exit 1; }
     echo "# fixtures captured (sha256 of <fixture>/expected.json, to spot stale goldens; capture date when not the first)"
     [ -n "$KEPT" ] && echo "$KEPT"
     for fx in "${FIXTURES[@]}"; do

@@ -1,46 +1,101 @@
 //! Replays every input kept under `tests/fuzz_regressions/<target>/` (crashes,
-//! hangs and huge allocations the fuzz targets of `fuzz/` found, minimized)
-//! through the same entry point as its target, in an ordinary `cargo test`.
-//! Each must return; the ones named below must also return the documented
-//! result.
+//! hangs and huge allocations the fuzz targets of `fuzz/` found, minimized) and
+//! every input of the committed corpus minimum `tests/fuzz_corpus/<target>/`
+//! (`cargo fuzz cmin` of the seeds: real keys, values and meta subtrees of the
+//! fixtures, fuzz/README.md) through the same entry point as its target, in an
+//! ordinary `cargo test`. Each must return; the ones named below must also
+//! return the documented result. A missing or empty folder fails the test.
 
 use std::path::{Path, PathBuf};
 
 use aim_store::tree::Node;
 
-fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+/// Every file of `tests/<kind>/<target>/`, sorted by name; none is an error.
+fn inputs_in(kind: &str, target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz_regressions")
+        .join("tests")
+        .join(kind)
         .join(target);
-    let mut out: Vec<(String, Vec<u8>)> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .map(|e| e.expect("read dir entry").path())
-            .map(|p: PathBuf| {
-                let name = p
-                    .file_name()
-                    .expect("file name")
-                    .to_string_lossy()
-                    .into_owned();
-                (name, std::fs::read(&p).expect("read regression input"))
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut out: Vec<(String, Vec<u8>)> = rd
+        .map(|e| e.expect("read dir entry").path())
+        .map(|p: PathBuf| {
+            let name = p
+                .file_name()
+                .expect("file name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&p).expect("read regression input"))
+        })
+        .collect();
+    assert!(
+        !out.is_empty(),
+        "{}: no inputs (fuzz/README.md: how to rebuild it)",
+        dir.display()
+    );
     out.sort();
     out
 }
 
+fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
+    inputs_in("fuzz_regressions", target)
+}
+
+fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    inputs_in("fuzz_corpus", target)
+}
+
 #[test]
-fn key_inputs_return() {
-    for (_, data) in inputs("key") {
-        let _ = aim_store::fuzz::key(&data);
+fn key_and_value_regressions_return() {
+    // every folder of findings is a target; `tree`'s are checked below
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for e in rd {
+        let name = e.expect("read dir entry").file_name();
+        match name.to_string_lossy().as_ref() {
+            "key" => inputs("key").iter().for_each(|(_, d)| {
+                let _ = aim_store::fuzz::key(d);
+            }),
+            "value" => inputs("value").iter().for_each(|(_, d)| {
+                let _ = aim_store::fuzz::value(d);
+            }),
+            "tree" => {}
+            n if n.starts_with('.') => {}
+            other => panic!("{}: not a target of this crate", dir.join(other).display()),
+        }
     }
 }
 
 #[test]
-fn value_inputs_return() {
-    for (_, data) in inputs("value") {
-        let _ = aim_store::fuzz::value(&data);
+fn key_corpus_reads() {
+    // real keys of real databases: each returns, and each Aim path (`meta`/`seqs` …, not the
+    // keys of rocks-reader's own test databases) decodes and round-trips (asserted inside)
+    let mut aim_paths = 0;
+    for (name, data) in corpus("key") {
+        let r = aim_store::fuzz::key(&data);
+        if data.starts_with(b"meta\xfe") || data.starts_with(b"seqs\xfe") {
+            r.unwrap_or_else(|e| panic!("key {name}: {e}"));
+            aim_paths += 1;
+        }
+    }
+    assert!(aim_paths > 0, "no Aim key path in the key corpus");
+}
+
+#[test]
+fn value_corpus_reads() {
+    for (name, data) in corpus("value") {
+        aim_store::fuzz::value(&data).unwrap_or_else(|e| panic!("value {name}: {e}"));
+    }
+}
+
+#[test]
+fn tree_corpus_reads() {
+    // a real run's meta subtree, whole or one top-level field: never an error
+    for (name, data) in corpus("tree") {
+        let (_, meta) = aim_store::fuzz::tree(&data);
+        if let Err(e) = meta {
+            panic!("tree {name}: {e}");
+        }
     }
 }
 

@@ -22,20 +22,25 @@ fn dump_len(name: &str) -> usize {
         .count()
 }
 
-fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+/// Every file of `tests/<kind>/<target>/`, sorted; a missing or empty folder is an error.
+fn inputs_in(kind: &str, target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz_regressions")
+        .join("tests")
+        .join(kind)
         .join(target);
-    let mut out: Vec<(PathBuf, Vec<u8>)> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .map(|e| e.unwrap().path())
-            .map(|p| {
-                let d = std::fs::read(&p).unwrap();
-                (p, d)
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut out: Vec<(PathBuf, Vec<u8>)> = rd
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let d = std::fs::read(&p).unwrap();
+            (p, d)
+        })
+        .collect();
+    assert!(
+        !out.is_empty(),
+        "{}: no inputs (fuzz/README.md: how to rebuild it)",
+        dir.display()
+    );
     out.sort();
     out
 }
@@ -88,12 +93,51 @@ fn run_target(target: &str, data: &[u8]) {
     }
 }
 
+/// The targets with a folder under `tests/<kind>/` (each must be a target of this crate).
+fn targets_in(kind: &str) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(kind);
+    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut out: Vec<String> = rd
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    out.sort();
+    out
+}
+
 #[test]
 fn regression_inputs_return() {
-    for target in ["sst", "block", "footer", "manifest", "wal"] {
-        for (path, data) in inputs(target) {
+    let targets = targets_in("fuzz_regressions");
+    assert!(targets.iter().any(|t| t == "sst"), "{targets:?}");
+    for target in &targets {
+        let target = target.as_str();
+        for (path, data) in inputs_in("fuzz_regressions", target) {
             let r = std::panic::catch_unwind(|| run_target(target, &data));
             assert!(r.is_ok(), "{} panicked", path.display());
+        }
+    }
+}
+
+/// The committed corpus minimum of every target (`cargo fuzz cmin` of the seeds, which are
+/// real files of real databases and their parts, fuzz/README.md): each input returns through
+/// its target's calls, and, being real bytes, reads without error.
+#[test]
+fn corpus_inputs_return_and_read() {
+    for target in ["sst", "block", "footer", "manifest", "wal"] {
+        for (path, data) in inputs_in("fuzz_corpus", target) {
+            let r = std::panic::catch_unwind(|| run_target(target, &data));
+            assert!(r.is_ok(), "{} panicked", path.display());
+            let ok = match target {
+                "sst" => bytes::sst(&data).is_ok(),
+                "block" => bytes::block(&data, 1).is_ok(),
+                "footer" => bytes::footer(&data).is_ok(),
+                "manifest" => bytes::manifest(&data).is_ok() || bytes::version_edit(&data).is_ok(),
+                "wal" => bytes::wal(&data, 5).is_ok() || bytes::write_batch(&data).is_ok(),
+                _ => unreachable!(),
+            };
+            assert!(ok, "{}: a real {target} that does not read", path.display());
         }
     }
 }
