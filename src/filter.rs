@@ -25,7 +25,7 @@
 //! only; `x in L` is membership in a list, or a substring test on strings; `!=` and
 //! `not in` are the negation of `==` and `in`; a bare operand is tested for truth as Python
 //! does (None, false, 0, "", [], {} are false); list indices are not negative (as in Aim).
-//! The README documents it for users, with the differences from Aim's query.
+//! docs/filter.md documents it for users, with the differences from Aim's query.
 
 use aim_store::{Node, Run, Seg};
 

@@ -1,4 +1,4 @@
-//! The damaged-repository matrix (README "Robustness"): each case damages a copy of a
+//! The damaged-repository matrix (docs/robustness.md): each case damages a copy of a
 //! real fixture one way and states the expected outcome of a reading command (`ls`, or
 //! `properties` where `ls` does not read the damaged part) and of `doctor`. Damage: the
 //! damaged run is named with its reason, the other runs still read, exit 3. Not damage

@@ -1,4 +1,4 @@
-//! Special files in a repository (README "Robustness"): a FIFO or a link to `/dev/zero` in
+//! Special files in a repository (docs/robustness.md): a FIFO or a link to `/dev/zero` in
 //! place of a chunk's `CURRENT`, MANIFEST or WAL, or of one of SQLite's files, is never
 //! opened as data. Reading commands name the damaged run and go on (exit 3), or name the
 //! SQLite file (exit 1); nothing hangs, nothing reads without end, merge leaves no staging

@@ -6,7 +6,7 @@
 Runs every COMMAND once per round, N rounds, in order (so that slow drifts of the machine
 hit every contender alike), and prints per label the median and minimum wall time
 (spawn..reap) and the median CPU time (the child's user + system, from os.wait4).
-Stdout and stderr of the commands are discarded. Example (bench/RESULTS.md, session 5):
+Stdout and stderr of the commands are discarded. Example (bench/RESULTS.md, 2026-11-26, git b7819e1):
 
     R=bench/cache/campaign-315; B=/tmp/abl-target/release/tcbench
     python3 bench/ablation/ab.py 9 "exact=$B aimrepo report --aim-repo $R --output-folder /tmp/o1" \\

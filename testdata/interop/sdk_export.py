@@ -23,7 +23,7 @@ Output, both modes:
                                       # (hash, metric, context, step) order; --final-only:
                                       # the point at the highest step of each trace
 
-The export's rules, restated here from the README: params are `run[...]` with every non-empty
+The export's rules, restated here from docs/commands.md: params are `run[...]` with every non-empty
 dict flattened (`hparams.lr`, int keys as `hparams.d[1]`; a name equal to a property column
 gets the prefix `attrs.`); a column whose values are all ints is int64, ints and floats
 float64, all bools bool, all strings string, anything else JSON text
