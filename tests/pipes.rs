@@ -14,7 +14,7 @@ mod common;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -37,17 +37,11 @@ fn closed_pipe(args: &[String], read: usize) -> (Option<i32>, String) {
         let _ = out.read_exact(&mut buf);
     }
     drop(out);
-    let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            child.kill().unwrap();
-            panic!("{args:?} still running after 60 s on a closed pipe");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_or_kill(
+        &mut child,
+        Duration::from_secs(60),
+        &format!("{args:?} on a closed pipe"),
+    );
     let out = child.wait_with_output().unwrap();
     (
         out.status.code(),

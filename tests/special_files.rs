@@ -11,7 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs tcbench with `args` under `ulimit -v` 2 GiB; kills it and fails after 20 s.
 fn bounded(args: &[&str]) -> Output {
@@ -26,15 +26,7 @@ fn bounded(args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(20) {
-            child.kill().unwrap();
-            let _ = child.wait();
-            panic!("{args:?} still running after 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_or_kill(&mut child, Duration::from_secs(20), &format!("{args:?}"));
     let out = child.wait_with_output().unwrap();
     let err = common::stderr(&out);
     assert!(

@@ -190,3 +190,17 @@ pub fn sdk_end_times(py: &Path, repo: &Path) -> std::collections::BTreeMap<Strin
     let out = run_py(py, &["-c", script, repo.to_str().unwrap()], repo);
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Waits for `child` to end; kills it and fails the test (naming `what`) after `limit`:
+/// a regression that hangs fails instead of stalling the suite.
+pub fn wait_or_kill(child: &mut std::process::Child, limit: std::time::Duration, what: &str) {
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("{what} still running after {} s", limit.as_secs());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
