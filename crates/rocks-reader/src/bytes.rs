@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::db::{apply_manifest, replay_wal, Db, Entry};
 use crate::format::block::{decode_entries, decode_index, unwrap_block_into, walk_entries};
 use crate::format::footer::decode_footer;
 use crate::format::internal_key::split_internal_key;
@@ -17,7 +18,7 @@ use crate::format::version_edit::decode_version_edit;
 use crate::format::write_batch::decode_batch;
 use crate::range_del::Tombstones;
 use crate::table::Table;
-use crate::{apply_manifest, replay_wal, Db, Entry, Error};
+use crate::Error;
 
 /// The path named in errors.
 pub const MEMORY: &str = "<memory>";

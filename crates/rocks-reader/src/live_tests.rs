@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{Db, Error, OPEN_ATTEMPTS};
+use crate::db::OPEN_ATTEMPTS;
+use crate::{Db, Error};
 
 /// A temp copy of a chunk directory of the `killed` fixture (written by real Aim 3.29.1).
 fn chunk_copy(hash: &str) -> (tempfile::TempDir, PathBuf) {
