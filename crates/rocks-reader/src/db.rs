@@ -11,6 +11,7 @@ use crate::format::log::{read_records, read_records_whole};
 use crate::format::version_edit::{decode_version_edit, NewFile};
 use crate::format::write_batch::{decode_batch, Op};
 use crate::iter::DbIter;
+use crate::options::OpenOptions;
 use crate::range_del::Tombstones;
 use crate::table::Table;
 
@@ -197,7 +198,7 @@ pub(crate) fn replay_wal(
 
 impl Db {
     /// How many range-deletion blocks this database reads from their files as it goes
-    /// instead of holding them (see [`set_tombstone_hold_limit`]). For tests.
+    /// instead of holding them (see [`OpenOptions::tombstone_hold_limit`]). For tests.
     #[doc(hidden)]
     pub fn streamed_tombstone_blocks(&self) -> usize {
         self.tombstones.streamed()
@@ -213,17 +214,28 @@ impl Db {
     /// MANIFEST or listed as a WAL vanished before we opened it, the whole read starts over —
     /// at most 20 times, sleeping 1 ms more before each new attempt (under 0.2 s in all).
     /// A database still changing after that is an I/O error.
+    ///
+    /// Opens with the default [`OpenOptions`]; [`Db::options`] sets others.
     pub fn open(dir: impl AsRef<Path>) -> Result<Db, Error> {
-        Db::open_observed(dir.as_ref(), &mut |_| {})
+        OpenOptions::new().open(dir)
     }
 
-    /// [`Db::open`], calling `hook` once per attempt after the MANIFEST is read (tests use it
-    /// to change the directory at that point, as a live writer would).
-    pub(crate) fn open_observed(dir: &Path, hook: &mut dyn FnMut(&Path)) -> Result<Db, Error> {
+    /// Options to open a database with: `Db::options().tombstone_hold_limit(0).open(dir)`.
+    pub fn options() -> OpenOptions {
+        OpenOptions::new()
+    }
+
+    /// [`Db::open`] with `options`, calling `hook` once per attempt after the MANIFEST is
+    /// read (tests use it to change the directory at that point, as a live writer would).
+    pub(crate) fn open_observed(
+        dir: &Path,
+        options: &OpenOptions,
+        hook: &mut dyn FnMut(&Path),
+    ) -> Result<Db, Error> {
         let mut attempt = 1;
         loop {
             let mut stamp = None;
-            let res = Db::open_once(dir, &mut stamp, hook);
+            let res = Db::open_once(dir, options, &mut stamp, hook);
             let changed = stamp.as_ref().is_some_and(|s| !s.unchanged(dir));
             let again = match &res {
                 Ok(_) => changed,
@@ -251,6 +263,7 @@ impl Db {
     /// One read of the directory; `stamp` is set as soon as the MANIFEST is read.
     fn open_once(
         dir: &Path,
+        options: &OpenOptions,
         stamp: &mut Option<Stamp>,
         hook: &mut dyn FnMut(&Path),
     ) -> Result<Db, Error> {
@@ -315,7 +328,7 @@ impl Db {
             };
             tables.push(table);
         }
-        Table::load_all_range_dels(&tables, &mut tombstones)?;
+        Table::load_all_range_dels(&tables, options.hold_limit(), &mut tombstones)?;
 
         // WAL replay.
         let mut logs: Vec<(u64, PathBuf)> = Vec::new();

@@ -29,6 +29,7 @@ mod format;
 mod iter;
 #[cfg(test)]
 mod live_tests;
+mod options;
 mod pool;
 mod range_del;
 mod table;
@@ -36,5 +37,4 @@ mod table;
 pub use db::Db;
 pub use error::Error;
 pub use iter::DbIter;
-#[doc(hidden)]
-pub use range_del::{set_tombstone_hold_limit, DEFAULT_HOLD_LIMIT};
+pub use options::{OpenOptions, DEFAULT_HOLD_LIMIT};

@@ -177,13 +177,15 @@ impl Table {
 
     /// Adds the range tombstones of a database's `tables` (newest first), each its own
     /// source: held in memory, or all left in their files and streamed when together they
-    /// pass the hold limit (a chunk with a long uncompacted history).
+    /// pass `hold_limit` bytes (a chunk with a long uncompacted history; see
+    /// [`crate::OpenOptions::tombstone_hold_limit`]).
     pub(crate) fn load_all_range_dels(
         tables: &[Table],
+        hold_limit: usize,
         tombstones: &mut Tombstones,
     ) -> Result<(), Error> {
         let bytes: u64 = tables.iter().map(Table::range_del_len).sum();
-        let stream = bytes > crate::range_del::hold_limit() as u64;
+        let stream = bytes > hold_limit as u64;
         for t in tables {
             tombstones.new_source();
             t.load_range_del(tombstones, stream)?;
