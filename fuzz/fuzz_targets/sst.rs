@@ -8,6 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use rocks_reader::Db;
 
 const BLOCK_BASED_MAGIC: u64 = 0x88e2_41b7_85f4_cff7;
 const NEW_FOOTER_LEN: usize = 53;
@@ -15,10 +16,8 @@ const NEW_FOOTER_LEN: usize = 53;
 /// Reads `data` with its range-deletion block held in memory and streamed from the
 /// "file": both must succeed with the same number of live pairs, or both fail.
 fn held_and_streamed(data: &[u8]) {
-    rocks_reader::set_tombstone_hold_limit(rocks_reader::DEFAULT_HOLD_LIMIT);
     let held = rocks_reader::bytes::sst(data);
-    rocks_reader::set_tombstone_hold_limit(0);
-    let streamed = rocks_reader::bytes::sst(data);
+    let streamed = rocks_reader::bytes::sst_with(data, Db::options().tombstone_hold_limit(0));
     match (&held, &streamed) {
         (Ok(a), Ok(b)) => assert_eq!(a, b, "held and streamed tombstones disagree"),
         (Err(_), Err(_)) => {}

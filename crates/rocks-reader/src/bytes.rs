@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::db::{apply_manifest, replay_wal, Db, Entry};
 use crate::format::block::{decode_entries, decode_index, unwrap_block_into, walk_entries};
 use crate::format::footer::decode_footer;
 use crate::format::internal_key::split_internal_key;
@@ -17,7 +18,7 @@ use crate::format::version_edit::decode_version_edit;
 use crate::format::write_batch::decode_batch;
 use crate::range_del::Tombstones;
 use crate::table::Table;
-use crate::{apply_manifest, replay_wal, Db, Entry, Error};
+use crate::{Error, OpenOptions};
 
 /// The path named in errors.
 pub const MEMORY: &str = "<memory>";
@@ -55,9 +56,15 @@ fn scan(db: &Db) -> Result<usize, Error> {
 /// block, then every data block through the database iterator (tombstones
 /// applied). Returns the number of live pairs.
 pub fn sst(data: &[u8]) -> Result<usize, Error> {
+    sst_with(data, &OpenOptions::new())
+}
+
+/// [`sst`] read as a database opened with `options` would read it (with
+/// `tombstone_hold_limit(0)`, its range-deletion block is streamed from the "file").
+pub fn sst_with(data: &[u8], options: &OpenOptions) -> Result<usize, Error> {
     let mut tombstones = Tombstones::default();
     let tables = vec![Table::from_bytes(mem_path(), data.to_vec())?];
-    Table::load_all_range_dels(&tables, &mut tombstones)?;
+    Table::load_all_range_dels(&tables, options.hold_limit(), &mut tombstones)?;
     tombstones.finish();
     let db = Db {
         path: mem_path(),

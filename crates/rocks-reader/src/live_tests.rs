@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{Db, Error, OPEN_ATTEMPTS};
+use crate::db::OPEN_ATTEMPTS;
+use crate::{Db, Error, OpenOptions};
 
 /// A temp copy of a chunk directory of the `killed` fixture (written by real Aim 3.29.1).
 fn chunk_copy(hash: &str) -> (tempfile::TempDir, PathBuf) {
@@ -46,7 +47,7 @@ fn a_wal_deleted_after_a_flush_is_not_missed() {
     let wal = dir.join("000005.log");
     let away = dir.join("away");
     let mut calls = 0;
-    let db = Db::open_observed(&dir, &mut |d| {
+    let db = Db::open_observed(&dir, &OpenOptions::new(), &mut |d| {
         calls += 1;
         if calls == 1 {
             // the writer's flush: an edit appended to the MANIFEST (here an empty one: a
@@ -77,7 +78,7 @@ fn a_table_deleted_by_a_compaction_before_it_is_opened_is_retried() {
     let sst = dir.join("000009.sst");
     let away = dir.join("away");
     let mut calls = 0;
-    let db = Db::open_observed(&dir, &mut |_| {
+    let db = Db::open_observed(&dir, &OpenOptions::new(), &mut |_| {
         calls += 1;
         if calls == 1 {
             std::fs::rename(&sst, &away).unwrap();
@@ -96,7 +97,7 @@ fn retries_are_bounded() {
     let (_tmp, dir) = chunk_copy(WITH_TABLE);
     std::fs::remove_file(dir.join("000009.sst")).unwrap();
     let mut calls = 0;
-    let err = Db::open_observed(&dir, &mut |_| calls += 1).unwrap_err();
+    let err = Db::open_observed(&dir, &OpenOptions::new(), &mut |_| calls += 1).unwrap_err();
     assert_eq!(calls, OPEN_ATTEMPTS);
     assert!(
         matches!(&err, Error::Io { path, source } if path.ends_with("000009.sst")
@@ -107,7 +108,7 @@ fn retries_are_bounded() {
     // a MANIFEST that grows during every read
     let (_tmp, dir) = chunk_copy(WAL_ONLY);
     let mut calls = 0;
-    let err = Db::open_observed(&dir, &mut |d| {
+    let err = Db::open_observed(&dir, &OpenOptions::new(), &mut |d| {
         calls += 1;
         append(&d.join("MANIFEST-000004"), &[0]);
     })
@@ -133,11 +134,11 @@ fn a_manifest_record_being_appended_is_read_again_when_complete() {
     let manifest = dir.join("MANIFEST-000004");
     append(&manifest, &record[..3]);
     assert!(
-        Db::open_observed(&dir, &mut |_| {}).is_err(),
+        Db::open_observed(&dir, &OpenOptions::new(), &mut |_| {}).is_err(),
         "a torn MANIFEST is damage"
     );
     let mut calls = 0;
-    let db = Db::open_observed(&dir, &mut |d| {
+    let db = Db::open_observed(&dir, &OpenOptions::new(), &mut |d| {
         calls += 1;
         if calls == 1 {
             append(&d.join("MANIFEST-000004"), &record[3..]);

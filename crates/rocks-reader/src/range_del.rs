@@ -15,7 +15,6 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::format::coding::Reader;
@@ -23,26 +22,6 @@ use crate::format::internal_key::{split_internal_key, Kind};
 use crate::format::Bad;
 use crate::table::Backing;
 use crate::Error;
-
-/// Bytes of range-deletion blocks a database holds in memory: when its tables' blocks
-/// together are bigger, every one of them is left in its file and streamed by each iterator
-/// instead (see [`Streamed`]), so that the memory a read takes does not grow with the
-/// history a database keeps.
-static HOLD_LIMIT: AtomicUsize = AtomicUsize::new(DEFAULT_HOLD_LIMIT);
-/// 512 KiB: a finished run's chunk holds ~300 KB of tombstones after its flush; only chunks
-/// with a long uncompacted history (many steps in level-0 files) go past it.
-pub const DEFAULT_HOLD_LIMIT: usize = 512 << 10;
-
-/// Sets the limit of [`DEFAULT_HOLD_LIMIT`] for the whole process (0: stream the
-/// uncompressed range-deletion blocks of every database). For tests and fuzzing: the
-/// answers are the same.
-pub fn set_tombstone_hold_limit(bytes: usize) {
-    HOLD_LIMIT.store(bytes, Ordering::Relaxed);
-}
-
-pub(crate) fn hold_limit() -> usize {
-    HOLD_LIMIT.load(Ordering::Relaxed)
-}
 
 /// An uncompressed range-deletion block left in its file: its entries are read in windows,
 /// in key order, by each sweep that needs them. Checked whole (checksum, every entry) when

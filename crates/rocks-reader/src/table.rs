@@ -2,8 +2,9 @@
 //! data blocks read on demand with positioned reads.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use crate::error::{io_err, Error};
 use crate::format::block::{
     decode_entries, decode_index, unwrap_block_into, walk_entries, walk_entries_raw, EntryKey,
 };
@@ -14,7 +15,6 @@ use crate::format::footer::{CHECKSUM_CRC32C, CHECKSUM_NONE};
 use crate::format::internal_key::{split_internal_key, Kind};
 use crate::format::Bad;
 use crate::range_del::{StreamCursor, Streamed, Tombstones};
-use crate::Error;
 
 /// Where a table's bytes come from.
 #[derive(Debug)]
@@ -55,13 +55,6 @@ pub(crate) struct Table {
     range_del: Option<BlockHandle>,
 }
 
-fn io(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 #[cfg(unix)]
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     use std::os::unix::fs::FileExt;
@@ -96,7 +89,7 @@ impl Table {
     /// Open an SST and load its index; its range tombstones are added by
     /// [`Table::load_range_del`].
     pub(crate) fn open(path: PathBuf) -> Result<Table, Error> {
-        let (file, file_len) = crate::file::open_regular(&path).map_err(|e| io(&path, e))?;
+        let (file, file_len) = crate::file::open_regular(&path).map_err(|e| io_err(&path, e))?;
         Table::open_backing(path, Backing::File(file), file_len)
     }
 
@@ -111,7 +104,7 @@ impl Table {
         let tail_len = file_len.min(NEW_FOOTER_LEN as u64);
         let mut tail = vec![0u8; tail_len as usize];
         file.read_at(&mut tail, file_len - tail_len)
-            .map_err(|e| io(&path, e))?;
+            .map_err(|e| io_err(&path, e))?;
         let footer = decode_footer(&tail).map_err(|b| b.at(&path))?;
         let mut table = Table {
             path,
@@ -177,13 +170,15 @@ impl Table {
 
     /// Adds the range tombstones of a database's `tables` (newest first), each its own
     /// source: held in memory, or all left in their files and streamed when together they
-    /// pass the hold limit (a chunk with a long uncompacted history).
+    /// pass `hold_limit` bytes (a chunk with a long uncompacted history; see
+    /// [`crate::OpenOptions::tombstone_hold_limit`]).
     pub(crate) fn load_all_range_dels(
         tables: &[Table],
+        hold_limit: usize,
         tombstones: &mut Tombstones,
     ) -> Result<(), Error> {
         let bytes: u64 = tables.iter().map(Table::range_del_len).sum();
-        let stream = bytes > crate::range_del::hold_limit() as u64;
+        let stream = bytes > hold_limit as u64;
         for t in tables {
             tombstones.new_source();
             t.load_range_del(tombstones, stream)?;
@@ -366,7 +361,7 @@ impl Table {
         let res = self
             .file
             .read_at(&mut raw, h.offset)
-            .map_err(|e| io(&self.path, e))
+            .map_err(|e| io_err(&self.path, e))
             .and_then(|()| {
                 unwrap_block_into(&mut raw, self.checksum, h.offset, out)
                     .map_err(|b| b.at(&self.path))

@@ -4,14 +4,12 @@
 //! every database written by real aimrocks (`tests/data/`) and every chunk of the Aim
 //! fixture repositories (`testdata/repos/`) iterates, seeks and prefix-iterates as with the
 //! default limit and, for `tests/data/`, as aimrocks itself.
-//!
-//! One test function only: the limit is process-wide.
 
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
-use rocks_reader::{set_tombstone_hold_limit, Db, Error, DEFAULT_HOLD_LIMIT};
+use rocks_reader::{Db, Error, DEFAULT_HOLD_LIMIT};
 
 type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -36,9 +34,13 @@ fn digest(it: rocks_reader::DbIter<'_>) -> (usize, u64) {
 }
 
 /// Everything a reader can ask: the whole iteration, and from ~15 keys spread over it a
-/// prefix iteration, a fresh seek and a jump forward in the middle of an iteration.
-fn answers(dir: &Path) -> (Vec<(usize, u64)>, Pairs, usize) {
-    let db = Db::open(dir).unwrap();
+/// prefix iteration, a fresh seek and a jump forward in the middle of an iteration, of the
+/// database opened with the tombstone hold limit `hold_limit`.
+fn answers(dir: &Path, hold_limit: usize) -> (Vec<(usize, u64)>, Pairs, usize) {
+    let db = Db::options()
+        .tombstone_hold_limit(hold_limit)
+        .open(dir)
+        .unwrap();
     let all = collect(db.iter());
     let mut out = vec![digest(db.iter())];
     for (i, (k, _)) in all.iter().enumerate().step_by(all.len() / 15 + 1) {
@@ -97,11 +99,8 @@ fn databases() -> Vec<PathBuf> {
 fn streamed_range_deletion_blocks_answer_like_held_ones() {
     let dbs = databases();
     assert!(dbs.len() > 50, "{} databases", dbs.len());
-    set_tombstone_hold_limit(DEFAULT_HOLD_LIMIT);
-    let held: Vec<_> = dbs.iter().map(|d| answers(d)).collect();
-    set_tombstone_hold_limit(0);
-    let streamed: Vec<_> = dbs.iter().map(|d| answers(d)).collect();
-    set_tombstone_hold_limit(DEFAULT_HOLD_LIMIT);
+    let held: Vec<_> = dbs.iter().map(|d| answers(d, DEFAULT_HOLD_LIMIT)).collect();
+    let streamed: Vec<_> = dbs.iter().map(|d| answers(d, 0)).collect();
     let mut streamed_dbs = 0;
     let mut big = Vec::new();
     for ((d, (h, h_all, h_streams)), (s, s_all, s_streams)) in dbs.iter().zip(&held).zip(&streamed)
