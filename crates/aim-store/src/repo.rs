@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{RepoError, RunError};
-use crate::run::{read_end_time, read_meta, Run, RunMeta};
+use crate::run::{read_end_time, read_meta, EndTime, Run, RunMeta};
 use crate::sqlite::{self, RunProps};
 
 /// An Aim repository: a root folder holding `.aim/`.
@@ -354,7 +354,7 @@ impl Repo {
             let ends = self.index_end_times(open);
             for r in &mut scan.runs {
                 match ends.get(r.hash()) {
-                    Some(Ok(t)) => r.meta.end_time = Some(Some(*t)),
+                    Some(Ok(t)) => r.meta.end_time = EndTime::At(*t),
                     Some(Err(e)) => scan.problems.push(Problem {
                         hash: r.hash().to_owned(),
                         path: self.aim_dir.join("meta").join("index"),

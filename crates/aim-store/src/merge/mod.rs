@@ -21,6 +21,7 @@ use fsops::{FsError, Listing};
 
 use crate::error::RepoError;
 use crate::repo::{par_map, Repo};
+use crate::run::EndTime;
 use crate::staging::{self, DirLock, LockError, State, Tag};
 
 /// How to merge.
@@ -468,8 +469,9 @@ fn load(
             && has_writer_marks(&aim, h)
             && match crate::run::read_meta(&repo.meta_chunk(h), h) {
                 Ok(m) => match m.end_time {
-                    Some(t) => t.is_none(),
-                    None => {
+                    EndTime::At(_) => false,
+                    EndTime::Open => true,
+                    EndTime::NotRecorded => {
                         !matches!(&row, Some(r) if r.finalized_at != rusqlite::types::Value::Null)
                     }
                 },
