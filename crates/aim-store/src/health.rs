@@ -402,7 +402,7 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
     let mut marks = collect_marks(aim);
     let index_dir = aim.join("meta").join("index");
     let index = read_index(&index_dir);
-    let host = crate::writer::Host::read();
+    let host = crate::liveness::Host::read();
     let mut out = Health {
         runs: hashes.len(),
         ..Health::default()
@@ -670,7 +670,7 @@ fn is_index(k: Kind) -> bool {
 
 fn run_marks_findings(
     repo: &Repo,
-    host: &crate::writer::Host,
+    host: &crate::liveness::Host,
     h: &str,
     end_time: Option<f64>,
     marks: &Marks,

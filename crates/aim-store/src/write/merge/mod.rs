@@ -22,7 +22,8 @@ use fsops::{FsError, Listing};
 use crate::error::RepoError;
 use crate::repo::{par_map, Repo};
 use crate::run::EndTime;
-use crate::staging::{self, DirLock, LockError, State, Tag};
+use crate::staging::{self, State, Tag};
+use crate::write::staging::{self as stage, DirLock, LockError};
 
 /// How to merge.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -995,7 +996,7 @@ pub fn plan_selected(
 
 /// Takes the lock of an existing destination (its root folder) or says which merge holds it.
 fn lock_destination(dst: &Path, root: &Path) -> Result<Option<DirLock>, MergeError> {
-    match staging::lock_dir(root) {
+    match stage::lock_dir(root) {
         Ok(l) => Ok(l),
         Err(LockError::Io(source)) => Err(MergeError::Io {
             path: root.to_path_buf(),
@@ -1144,11 +1145,11 @@ impl Plan {
             return Err(MergeError::DstNotDir(self.dst.clone()));
         };
         mkdirs(&[parent])?;
-        let tmp = staging::create(parent, &format!(".{}", name.to_string_lossy()), Tag::Merge)
+        let tmp = stage::create(parent, &format!(".{}", name.to_string_lossy()), Tag::Merge)
             .map_err(io_err(parent))?;
         // locked before it becomes the destination, and still while it is checked there: an
         // append started meanwhile waits for nothing half-checked (flock follows the folder)
-        let _lock = staging::lock_dir(&tmp).ok().flatten();
+        let _lock = stage::lock_dir(&tmp).ok().flatten();
         let result = self.assemble_new(&tmp, progress);
         let result = result.and_then(|outcome| {
             let owner = tmp.join(Tag::Merge.owner());
@@ -1198,7 +1199,7 @@ impl Plan {
         }
         let repo = Repo::open(root).map_err(|e| repo_err("destination", e))?;
         let aim = repo.aim_dir().to_path_buf();
-        let stage = staging::create(root, "", Tag::Merge).map_err(io_err(root))?;
+        let stage = stage::create(root, "", Tag::Merge).map_err(io_err(root))?;
         let t = Targets {
             meta: stage.join("meta"),
             seqs: stage.join("seqs"),
@@ -1216,7 +1217,7 @@ impl Plan {
             .and_then(|()| copy_all(&self.jobs, &t, progress))
             .and_then(|b| {
                 // what readers and doctor need to tell runs being placed from damage
-                staging::write_placing(&stage, &placing).map_err(io_err(&stage))?;
+                stage::write_placing(&stage, &placing).map_err(io_err(&stage))?;
                 Ok(b)
             });
         let bytes = match copied {
