@@ -28,7 +28,7 @@ pub mod tree;
 pub mod value;
 pub mod write;
 
-pub use error::{RepoError, RunError};
+pub use error::{RepoError, RunError, SqliteError};
 pub use key::Seg;
 pub use repo::{par_map, Detail, Problem, Repo, Scan};
 pub use run::{EndTime, Run, RunMeta, Trace};

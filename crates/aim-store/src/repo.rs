@@ -173,13 +173,13 @@ impl Repo {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => return Err(RepoError::Io { path: dir, source }),
+            Err(error) => return Err(RepoError::Io { path: dir, error }),
         };
         let mut hashes = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|source| RepoError::Io {
+            let entry = entry.map_err(|error| RepoError::Io {
                 path: dir.clone(),
-                source,
+                error,
             })?;
             // a symlink counts unless it points at a file: one to a folder is a chunk (Aim
             // lists it too), a dangling one or a loop is a run whose chunk cannot be read

@@ -41,7 +41,7 @@ fn copy_chunk(part: &Part, to: &Path, live: bool, bytes: &AtomicU64) -> Result<u
                     Err(e) => {
                         last = Some(MergeError::Io {
                             path: part.dir.clone(),
-                            source: std::io::Error::other(format!(
+                            error: std::io::Error::other(format!(
                                 "no readable snapshot of a chunk being written: {e}"
                             )),
                         })
@@ -55,7 +55,7 @@ fn copy_chunk(part: &Part, to: &Path, live: bool, bytes: &AtomicU64) -> Result<u
     }
     Err(last.unwrap_or_else(|| MergeError::Io {
         path: part.dir.clone(),
-        source: std::io::Error::other("cannot copy a chunk being written"),
+        error: std::io::Error::other("cannot copy a chunk being written"),
     }))
 }
 

@@ -24,7 +24,7 @@ use fsops::{FsError, Listing};
 
 pub use planning::{plan, plan_selected, Select};
 
-use crate::error::RepoError;
+use crate::error::{RepoError, SqliteError};
 use crate::write::staging::DirLock;
 
 /// How to merge.
@@ -100,20 +100,20 @@ pub enum MergeError {
     #[error("{}", conflicts_message(.0))]
     Conflicts(Vec<Conflict>),
     /// An I/O error.
-    #[error("`{}`: {source}", path.display())]
+    #[error("`{}`: {error}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
-        /// The error.
-        source: std::io::Error,
+        /// The error (in the message, not a [`source`](std::error::Error::source)).
+        error: std::io::Error,
     },
     /// A SQLite error.
-    #[error("`{}`: SQLite: {reason}", path.display())]
+    #[error("`{}`: SQLite: {cause}", path.display())]
     Sqlite {
         /// The database file.
         path: PathBuf,
-        /// What SQLite said.
-        reason: String,
+        /// Why (in the message, not a [`source`](std::error::Error::source)).
+        cause: SqliteError,
     },
     /// Another merge into the destination is running.
     #[error("another merge into `{}` is in progress ({}); nothing written: run this merge again once it has finished", dst.display(), busy_text(*pid, staging.as_deref()))]
@@ -175,22 +175,22 @@ impl From<FsError> for MergeError {
     fn from(e: FsError) -> Self {
         MergeError::Io {
             path: e.path,
-            source: e.source,
+            error: e.source,
         }
     }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> MergeError + '_ {
-    move |source| MergeError::Io {
+    move |error| MergeError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
-fn sql_err(path: &Path) -> impl FnOnce(rusqlite::Error) -> MergeError + '_ {
+fn sql_err<E: Into<SqliteError>>(path: &Path) -> impl FnOnce(E) -> MergeError + '_ {
     move |e| MergeError::Sqlite {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        cause: e.into(),
     }
 }
 
@@ -198,8 +198,8 @@ fn repo_err(role: &'static str, e: RepoError) -> MergeError {
     match e {
         RepoError::NotFound(path) => MergeError::NotFound { role, path },
         RepoError::NotARepo(path) => MergeError::NotARepo { role, path },
-        RepoError::Io { path, source } => MergeError::Io { path, source },
-        RepoError::Sqlite { path, reason } => MergeError::Sqlite { path, reason },
+        RepoError::Io { path, error } => MergeError::Io { path, error },
+        RepoError::Sqlite { path, cause } => MergeError::Sqlite { path, cause },
     }
 }
 

@@ -188,9 +188,9 @@ fn open_destination(
 fn lock_destination(dst: &Path, root: &Path) -> Result<Option<DirLock>, MergeError> {
     match stage::lock_dir(root) {
         Ok(l) => Ok(l),
-        Err(LockError::Io(source)) => Err(MergeError::Io {
+        Err(LockError::Io(error)) => Err(MergeError::Io {
             path: root.to_path_buf(),
-            source,
+            error,
         }),
         Err(LockError::Busy(pid)) => {
             let staging = staging::leftovers(root, "", Tag::Merge)
