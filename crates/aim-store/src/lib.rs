@@ -5,8 +5,8 @@
 //! without ever writing into them: RocksDB chunks are read through the read-only
 //! `rocks-reader`, SQLite is opened read-only. It knows nothing of the CLI.
 //!
-//! The crate has two sides. The read side (every module but [`write`]) never writes a
-//! file, takes no lock and opens SQLite read-only. The writing side, [`write`], holds every
+//! The crate has two sides. The read side (every module but [`write`](mod@write)) never writes a
+//! file, takes no lock and opens SQLite read-only. The writing side, [`write`](mod@write), holds every
 //! writer: [`write::merge`] (a new or appended repository, assembled by byte copy, its
 //! SQLite file written read-write) and [`write::staging`] (the hidden folders `merge` and
 //! `export` assemble their output in, and a destination's lock). It only writes into
