@@ -947,7 +947,7 @@ fn every_fixture_merged_reads_back_like_its_source() {
             let chunk_end =
                 aim_store::run::read_end_time(&src_repo.meta_chunk(run.hash()), run.hash())
                     .unwrap();
-            if chunk_end.flatten().is_none() && run.end_time().is_some() {
+            if chunk_end.time().is_none() && run.end_time().is_some() {
                 want_meta.end_time = chunk_end;
                 assert!(
                     warnings.contains(&format!("run {} in", run.hash()))

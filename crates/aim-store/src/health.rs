@@ -8,7 +8,7 @@
 //! (locks, markers, `meta/index`). Nothing is written: files are only opened for reading
 //! and the writer-alive test reads `/proc` (no lock is taken).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rocks_reader::Db;
@@ -402,7 +402,7 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
     let mut marks = collect_marks(aim);
     let index_dir = aim.join("meta").join("index");
     let index = read_index(&index_dir);
-    let host = crate::writer::Host::read();
+    let host = crate::liveness::Host::read();
     let mut out = Health {
         runs: hashes.len(),
         ..Health::default()
@@ -428,50 +428,10 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             }
             continue;
         }
-        match &c.meta {
-            Err(reason) => f.push(Finding {
-                severity: Severity::Problem,
-                kind: Kind::CorruptChunk,
-                runs: vec![h.clone()],
-                path: repo.meta_chunk(h),
-                detail: format!("meta chunk unreadable: {reason}"),
-                fix: Some(Fix::Remove(vec![h.clone()])),
-            }),
-            Ok(m) => {
-                summaries.insert(h, m);
-            }
+        if let Ok(m) = &c.meta {
+            summaries.insert(h, m);
         }
-        match &c.seqs {
-            Some((Kind::MissingSeqsChunk, reason)) => f.push(Finding {
-                severity: Severity::Problem,
-                kind: Kind::MissingSeqsChunk,
-                runs: vec![h.clone()],
-                path: repo.seqs_chunk(h),
-                detail: format!(
-                    "traces without sequence data: {reason}; restore the folder from a copy of the repository to keep them"
-                ),
-                fix: None,
-            }),
-            Some((kind, reason)) => f.push(Finding {
-                severity: Severity::Problem,
-                kind: *kind,
-                runs: vec![h.clone()],
-                path: repo.seqs_chunk(h),
-                detail: format!("seqs chunk (metric values) unreadable: {reason}"),
-                fix: Some(Fix::Remove(vec![h.clone()])),
-            }),
-            None => {}
-        }
-        if !has_row {
-            f.push(Finding {
-                severity: Severity::Problem,
-                kind: Kind::MissingSqliteRow,
-                runs: vec![h.clone()],
-                path: repo.meta_chunk(h),
-                detail: "chunk without row in run_metadata.sqlite: no name, experiment or creation time; Aim's queries skip it".into(),
-                fix: Some(Fix::Remove(vec![h.clone()])),
-            });
-        }
+        chunk_findings(repo, h, c, has_row, &mut f);
         let Ok(meta) = &c.meta else { continue };
         // closed by Aim < 3.20: `end_time` in the index only (what Repo::index_end_times reads)
         let in_index = match (&index, meta.end_time) {
@@ -494,6 +454,72 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             &mut f,
         );
     }
+    f.extend(ghost_findings(repo, props));
+    f.extend(mark_leftover_findings(aim, marks));
+    f.extend(merges.into_iter().map(|(m, runs)| merge_finding(m, runs)));
+    f.extend(progress_index_finding(aim));
+    let closed: BTreeSet<&str> = closed_in_index.iter().map(|(h, _)| *h).collect();
+    let (state, index_findings) = index_findings(&index_dir, index, &hashes, &summaries, &closed);
+    out.index = state;
+    f.extend(index_findings);
+    // a reindex (Aim 3.20+) rebuilds the index from the chunks: it would drop these end times
+    let reindex = f.iter().any(|x| x.fix == Some(Fix::Reindex));
+    f.extend(closed_in_index_findings(repo, closed_in_index, reindex));
+    sort_findings(&mut f);
+    out.findings = f;
+    Ok(out)
+}
+
+/// What one run's chunks and SQLite row say: an unreadable meta or seqs chunk, traces
+/// without seqs chunk, a chunk without row.
+fn chunk_findings(repo: &Repo, h: &str, c: &ChunkCheck, has_row: bool, f: &mut Vec<Finding>) {
+    if let Err(reason) = &c.meta {
+        f.push(Finding {
+            severity: Severity::Problem,
+            kind: Kind::CorruptChunk,
+            runs: vec![h.to_owned()],
+            path: repo.meta_chunk(h),
+            detail: format!("meta chunk unreadable: {reason}"),
+            fix: Some(Fix::Remove(vec![h.to_owned()])),
+        });
+    }
+    match &c.seqs {
+            Some((Kind::MissingSeqsChunk, reason)) => f.push(Finding {
+                severity: Severity::Problem,
+                kind: Kind::MissingSeqsChunk,
+                runs: vec![h.to_owned()],
+                path: repo.seqs_chunk(h),
+                detail: format!(
+                    "traces without sequence data: {reason}; restore the folder from a copy of the repository to keep them"
+                ),
+                fix: None,
+            }),
+            Some((kind, reason)) => f.push(Finding {
+                severity: Severity::Problem,
+                kind: *kind,
+                runs: vec![h.to_owned()],
+                path: repo.seqs_chunk(h),
+                detail: format!("seqs chunk (metric values) unreadable: {reason}"),
+                fix: Some(Fix::Remove(vec![h.to_owned()])),
+            }),
+            None => {}
+        }
+
+    if !has_row {
+        f.push(Finding {
+            severity: Severity::Problem,
+            kind: Kind::MissingSqliteRow,
+            runs: vec![h.to_owned()],
+            path: repo.meta_chunk(h),
+            detail: "chunk without row in run_metadata.sqlite: no name, experiment or creation time; Aim's queries skip it".into(),
+            fix: Some(Fix::Remove(vec![h.to_owned()])),
+        });
+    }
+}
+
+/// Rows in `run_metadata.sqlite` without meta chunk.
+fn ghost_findings(repo: &Repo, props: HashMap<String, crate::RunProps>) -> Vec<Finding> {
+    let mut f = Vec::new();
     let mut ghosts: Vec<String> = props.into_keys().collect();
     ghosts.sort();
     for h in ghosts {
@@ -509,7 +535,12 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             runs: vec![h],
         });
     }
-    // marks of runs that have no chunk
+    f
+}
+
+/// Locks and progress markers of runs that have no chunk.
+fn mark_leftover_findings(aim: &Path, marks: BTreeMap<String, Marks>) -> Vec<Finding> {
+    let mut f = Vec::new();
     for (h, m) in marks {
         if h == "index" {
             f.push(Finding {
@@ -538,27 +569,33 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             runs: vec![h],
         });
     }
-    f.extend(merges.into_iter().map(|(m, runs)| merge_finding(m, runs)));
+    f
+}
+
+/// `progress/index`, left by an index writer.
+fn progress_index_finding(aim: &Path) -> Option<Finding> {
     let progress_index = aim.join("progress").join("index");
-    if progress_index.exists() {
-        f.push(Finding {
-            severity: Severity::Note,
-            kind: Kind::Leftover,
-            runs: vec![],
-            path: progress_index.clone(),
-            detail: format!(
-                "`{}` left by an index writer; harmless when no `aim up` or reindex is running",
-                progress_index.display()
-            ),
-            fix: None,
-        });
-    }
-    let closed: BTreeSet<&str> = closed_in_index.iter().map(|(h, _)| *h).collect();
-    let (state, index_findings) = index_findings(&index_dir, index, &hashes, &summaries, &closed);
-    out.index = state;
-    f.extend(index_findings);
-    // a reindex (Aim 3.20+) rebuilds the index from the chunks: it would drop these end times
-    let reindex = f.iter().any(|x| x.fix == Some(Fix::Reindex));
+    progress_index.exists().then(|| Finding {
+        severity: Severity::Note,
+        kind: Kind::Leftover,
+        runs: vec![],
+        path: progress_index.clone(),
+        detail: format!(
+            "`{}` left by an index writer; harmless when no `aim up` or reindex is running",
+            progress_index.display()
+        ),
+        fix: None,
+    })
+}
+
+/// Runs closed by Aim < 3.20, their end time in `meta/index` only: a problem when a reindex
+/// is among the fixes (it would drop them), a note otherwise.
+fn closed_in_index_findings(
+    repo: &Repo,
+    closed_in_index: Vec<(&str, f64)>,
+    reindex: bool,
+) -> Vec<Finding> {
+    let mut f = Vec::new();
     for (h, t) in closed_in_index {
         let what = format!(
             "end_time {t} is in meta/index only, not in the chunk: the run was closed by an Aim older than 3.20 (`aim runs close` writes it there); Aim and tcbench take it from there"
@@ -585,6 +622,11 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             fix,
         });
     }
+    f
+}
+
+/// Orders the findings.
+fn sort_findings(f: &mut [Finding]) {
     // problems first, in the order their fixes apply (closing a run changes its chunk, so
     // the index is rebuilt last), an interrupted merge first (run again, it completes runs
     // the other fixes would change); notes after
@@ -595,8 +637,6 @@ pub fn check(repo: &Repo) -> Result<Health, RepoError> {
             is_index(x.kind),
         )
     });
-    out.findings = f;
-    Ok(out)
 }
 
 /// The merges into the repository (their staging folders), each with the runs it placed
@@ -670,7 +710,7 @@ fn is_index(k: Kind) -> bool {
 
 fn run_marks_findings(
     repo: &Repo,
-    host: &crate::writer::Host,
+    host: &crate::liveness::Host,
     h: &str,
     end_time: Option<f64>,
     marks: &Marks,

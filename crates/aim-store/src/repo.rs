@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{RepoError, RunError};
-use crate::run::{read_end_time, read_meta, Run, RunMeta};
+use crate::run::{read_end_time, read_meta, EndTime, Run, RunMeta};
 use crate::sqlite::{self, RunProps};
 
 /// An Aim repository: a root folder holding `.aim/`.
@@ -173,13 +173,13 @@ impl Repo {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => return Err(RepoError::Io { path: dir, source }),
+            Err(error) => return Err(RepoError::Io { path: dir, error }),
         };
         let mut hashes = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|source| RepoError::Io {
+            let entry = entry.map_err(|error| RepoError::Io {
                 path: dir.clone(),
-                source,
+                error,
             })?;
             // a symlink counts unless it points at a file: one to a folder is a chunk (Aim
             // lists it too), a dangling one or a loop is a run whose chunk cannot be read
@@ -354,7 +354,7 @@ impl Repo {
             let ends = self.index_end_times(open);
             for r in &mut scan.runs {
                 match ends.get(r.hash()) {
-                    Some(Ok(t)) => r.meta.end_time = Some(Some(*t)),
+                    Some(Ok(t)) => r.meta.end_time = EndTime::At(*t),
                     Some(Err(e)) => scan.problems.push(Problem {
                         hash: r.hash().to_owned(),
                         path: self.aim_dir.join("meta").join("index"),

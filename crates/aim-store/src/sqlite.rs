@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::error::RepoError;
+use crate::error::{RepoError, SqliteError};
 
 /// What SQLite knows about one run.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -30,20 +30,20 @@ pub struct RunProps {
 
 /// Checks that a SQLite database and the companions SQLite opens along with it (`-journal`,
 /// `-wal`, `-shm`, when present) are regular files: a FIFO there would block SQLite's open
-/// forever, a device be read endlessly. The reason names the file.
-pub(crate) fn regular_files(path: &Path) -> Result<(), String> {
+/// forever, a device be read endlessly.
+pub(crate) fn regular_files(path: &Path) -> Result<(), SqliteError> {
     match rocks_reader::file::open_regular(path) {
         Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("file is missing".into()),
-        Err(e) => return Err(e.to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SqliteError::Missing),
+        Err(e) => return Err(SqliteError::File(e)),
     }
     for ext in ["-journal", "-wal", "-shm"] {
         let mut name = path.as_os_str().to_owned();
         name.push(ext);
         let side = PathBuf::from(name);
-        if let Err(e) = rocks_reader::file::open_regular(&side) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                return Err(format!("`{}`: {e}", side.display()));
+        if let Err(error) = rocks_reader::file::open_regular(&side) {
+            if error.kind() != std::io::ErrorKind::NotFound {
+                return Err(SqliteError::Companion { path: side, error });
             }
         }
     }
@@ -54,12 +54,12 @@ pub(crate) fn regular_files(path: &Path) -> Result<(), String> {
 pub fn read_runs(path: &Path) -> Result<HashMap<String, RunProps>, RepoError> {
     let err = |e: rusqlite::Error| RepoError::Sqlite {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        cause: SqliteError::Sqlite(e),
     };
-    if let Err(reason) = regular_files(path) {
+    if let Err(cause) = regular_files(path) {
         return Err(RepoError::Sqlite {
             path: path.to_path_buf(),
-            reason,
+            cause,
         });
     }
     let conn = Connection::open_with_flags(

@@ -18,6 +18,10 @@
 //! SQLite row is not yet is *being placed* (the merge is running) or *left half placed* (it
 //! was killed: running the same merge again finishes it), never damage to repair by
 //! removing the run.
+//!
+//! This module only names and recognises staging folders (it reads, never writes); the
+//! functions that create them, write the list of runs and lock a destination are in
+//! [`crate::write::staging`].
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -81,19 +85,6 @@ pub fn owner_text(tag: Tag) -> String {
         tag.command(),
         start_time(pid).unwrap_or(0)
     )
-}
-
-/// Creates this process's staging folder `<parent>/<prefix><tag><pid>-<start>` and its
-/// owner file (written first, so that a leftover is always recognisable). An error is about
-/// `parent` (the folder is not left behind).
-pub fn create(parent: &Path, prefix: &str, tag: Tag) -> std::io::Result<PathBuf> {
-    let dir = parent.join(format!("{prefix}{}", own_suffix(tag)));
-    std::fs::create_dir(&dir)?;
-    if let Err(e) = std::fs::write(dir.join(tag.owner()), owner_text(tag)) {
-        let _ = std::fs::remove_dir_all(&dir);
-        return Err(e);
-    }
-    Ok(dir)
 }
 
 /// Whether the process that made a staging folder runs.
@@ -199,15 +190,6 @@ pub struct Placing {
     pub runs: BTreeSet<String>,
 }
 
-/// Writes `placing` into the staging folder `stage` (whole or not at all; an error is about
-/// `stage`).
-pub(crate) fn write_placing(stage: &Path, placing: &Placing) -> std::io::Result<()> {
-    let tmp = stage.join(format!("{PLACING}.tmp"));
-    let text = serde_json::to_vec(placing).map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, stage.join(PLACING))
-}
-
 /// A merge into a repository, running or interrupted, found from its staging folder in the
 /// repository's root folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,43 +214,11 @@ pub fn merges_into(root: &Path) -> Vec<MergeInRepo> {
         .collect()
 }
 
-/// An exclusive advisory lock (`flock`) on a folder, held until dropped or until the process
-/// ends in any way (kill -9 included): nothing to clean up, no file created. `flock` follows
-/// the folder, not its name: a staging folder locked before it is renamed into place stays
-/// locked under its new name.
-#[derive(Debug)]
-pub struct DirLock {
-    _file: std::fs::File,
-}
-
-/// Why a folder could not be locked.
-#[derive(Debug)]
-pub enum LockError {
-    /// Another process holds the lock (its pid, when `/proc/locks` tells).
-    Busy(Option<u32>),
-    /// The folder cannot be opened.
-    Io(std::io::Error),
-}
-
-/// Takes the exclusive lock of `dir` without waiting. `Ok(None)` when the file system does
-/// not support `flock` (the merge then runs unlocked, as before).
-pub fn lock_dir(dir: &Path) -> Result<Option<DirLock>, LockError> {
-    use rustix::fs::{flock, FlockOperation};
-    use rustix::io::Errno;
-    let file = std::fs::File::open(dir).map_err(LockError::Io)?;
-    match flock(&file, FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(Some(DirLock { _file: file })),
-        Err(e) if e == Errno::WOULDBLOCK || e == Errno::INTR => {
-            Err(LockError::Busy(crate::writer::lock_holder_of(dir)))
-        }
-        Err(_) => Ok(None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::write::staging::create;
 
     #[test]
     fn own_process_is_alive_and_a_dead_one_is_removable() {
@@ -313,18 +263,5 @@ mod tests {
         let m = merges_into(tmp.path());
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].placing, None);
-    }
-
-    #[test]
-    fn a_locked_folder_is_busy_and_names_the_holder_until_released() {
-        let tmp = tempfile::tempdir().unwrap();
-        let held = lock_dir(tmp.path()).unwrap().unwrap();
-        // flock locks belong to the open file: a second open, even in this process, conflicts
-        match lock_dir(tmp.path()) {
-            Err(LockError::Busy(pid)) => assert_eq!(pid, Some(std::process::id())),
-            other => panic!("{other:?}"),
-        }
-        drop(held);
-        assert!(lock_dir(tmp.path()).unwrap().is_some());
     }
 }

@@ -202,7 +202,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
     }
     clean_leftovers(&parent, &name, shown)?;
     let tag = aim_store::staging::Tag::Export;
-    let tmp = aim_store::staging::create(&parent, &format!(".{name}"), tag)
+    let tmp = aim_store::write::staging::create(&parent, &format!(".{name}"), tag)
         .with_context(|| format!("creating a folder in `{}`", parent.display()))?;
     let result = (|| {
         let plan = Plan::new(&loaded.runs);

@@ -1,6 +1,6 @@
 //! `tcbench aimrepo merge`: copy every run of several Aim repositories into one, byte for
 //! byte, without ever overwriting or partially writing the destination (the work itself is
-//! `aim_store::merge`; this file is the command line, the progress line and the summary).
+//! `aim_store::write::merge`; this file is the command line, the progress line and the summary).
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aim_store::merge::{self, Destination, Options, Plan, Progress};
+use aim_store::write::merge::{self, Destination, Options, Plan, Progress};
 use anyhow::Context;
 
 use crate::commands::Status;

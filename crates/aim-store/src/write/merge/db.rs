@@ -9,6 +9,8 @@ use std::path::Path;
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use crate::error::SqliteError;
+
 /// The schema Aim 3.29.1 creates, identical in Aim 3.17.4 (both at alembic head
 /// `46b89d830ad8`; docs/aim-format.md Appendix C, checked on repositories written by both).
 pub(crate) const AIM_DDL: &str = "
@@ -125,24 +127,15 @@ fn text(v: Value) -> Option<String> {
     }
 }
 
-/// [`crate::sqlite::regular_files`] as SQLite's "unable to open" error.
-fn special_files_refused(path: &Path) -> Result<(), rusqlite::Error> {
-    crate::sqlite::regular_files(path).map_err(|reason| {
-        rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-            Some(reason),
-        )
-    })
-}
-
-/// Reads every run row of an existing `run_metadata.sqlite`, opened read-only.
-pub(crate) fn read_rows(path: &Path) -> Result<HashMap<String, RunRow>, rusqlite::Error> {
-    special_files_refused(path)?;
+/// Reads every run row of an existing `run_metadata.sqlite`, opened read-only (after
+/// [`crate::sqlite::regular_files`]).
+pub(crate) fn read_rows(path: &Path) -> Result<HashMap<String, RunRow>, SqliteError> {
+    crate::sqlite::regular_files(path)?;
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    read_rows_from(&conn)
+    Ok(read_rows_from(&conn)?)
 }
 
 /// An experiment or tag from columns 1..=7: uuid, name, created_at, updated_at, is_archived,
@@ -248,8 +241,12 @@ pub(crate) fn create(path: &Path) -> Result<(), rusqlite::Error> {
 
 /// Inserts the rows (runs whose hash the database already has are left alone) in one
 /// transaction.
-pub(crate) fn insert(path: &Path, rows: &[&RunRow]) -> Result<(), rusqlite::Error> {
-    special_files_refused(path)?;
+pub(crate) fn insert(path: &Path, rows: &[&RunRow]) -> Result<(), SqliteError> {
+    crate::sqlite::regular_files(path)?;
+    Ok(insert_rows(path, rows)?)
+}
+
+fn insert_rows(path: &Path, rows: &[&RunRow]) -> Result<(), rusqlite::Error> {
     let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,

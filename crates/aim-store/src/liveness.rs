@@ -16,6 +16,14 @@ use std::path::Path;
 
 use crate::health::Writer;
 
+/// Whether a process runs, read from `/proc/<pid>/stat`.
+enum Process {
+    /// No such process (or no `/proc`).
+    NotRunning,
+    /// It runs; `since` is its start time in UNIX seconds, when `/proc` tells.
+    Running { since: Option<f64> },
+}
+
 /// What the doctor knows of this machine, read once.
 #[derive(Debug, Default)]
 pub struct Host {
@@ -113,17 +121,23 @@ impl Host {
         self.locks.get(&(ma, mi, md.ino())).copied()
     }
 
-    /// When process `pid` started (UNIX seconds), None when it does not run.
-    fn started(&self, pid: u32) -> Option<Option<f64>> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    /// Whether process `pid` runs, and since when.
+    fn process(&self, pid: u32) -> Process {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return Process::NotRunning;
+        };
         // fields after the parenthesized command name; starttime is field 22 overall
-        let after = stat.rsplit_once(')').map(|(_, r)| r)?;
+        let Some((_, after)) = stat.rsplit_once(')') else {
+            return Process::NotRunning;
+        };
         let ticks = after
             .split_whitespace()
             .nth(19)
             .and_then(|t| t.parse::<f64>().ok());
         // clock ticks are 100 per second on every Linux configuration Aim runs on
-        Some(ticks.zip(self.boot).map(|(t, b)| b + t / 100.0))
+        Process::Running {
+            since: ticks.zip(self.boot).map(|(t, b)| b + t / 100.0),
+        }
     }
 
     /// Whether the writer of a run is alive, from its chunk locks and softlock.
@@ -160,16 +174,18 @@ impl Host {
                 lock.display()
             ));
         }
-        match self.started(pid) {
-            None => Writer::Gone(format!(
+        match self.process(pid) {
+            Process::NotRunning => Writer::Gone(format!(
                 "softlock `{}` names pid {pid}, which is not running",
                 lock.display()
             )),
-            Some(Some(start)) if time.is_some_and(|t| start > t + 1.0) => Writer::Gone(format!(
+            Process::Running { since: Some(start) } if time.is_some_and(|t| start > t + 1.0) => {
+                Writer::Gone(format!(
                 "softlock `{}` names pid {pid}, now a process started after the lock was written",
                 lock.display()
-            )),
-            Some(_) => Writer::Alive(format!(
+            ))
+            }
+            Process::Running { .. } => Writer::Alive(format!(
                 "pid {pid} (softlock `{}`) is running",
                 lock.display()
             )),
