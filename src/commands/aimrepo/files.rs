@@ -11,10 +11,10 @@ use anyhow::Context;
 use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 
-use super::dest;
 use super::report::{Campaign, Group, RunRow};
-use crate::aggregate::{np_round, Stats};
-use crate::pyfmt::{float_repr, json_str, PyVal};
+use tcbench::output::dest;
+use tcbench::pyfmt::{float_repr, json_str, PyVal};
+use tcbench::report::stats::{np_round, Stats};
 
 /// Writes `bytes` to `path` atomically (temporary sibling + rename).
 pub fn write_atomic(

@@ -5,8 +5,8 @@ use std::io::Write;
 use crate::cli::{LsArgs, LsFormat};
 use crate::commands::Status;
 use crate::printer;
-use crate::pyfmt::float_repr;
-use crate::render::richtable::{Border, Justify, Table};
+use tcbench::output::console::richtable::{Border, Justify, Table};
+use tcbench::pyfmt::float_repr;
 
 /// One listed run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

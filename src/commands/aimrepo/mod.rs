@@ -1,6 +1,5 @@
 //! `tcbench aimrepo`: the subcommands, one file each, and the loading they share.
 
-mod dest;
 pub mod doctor;
 pub mod export;
 mod files;
@@ -18,8 +17,8 @@ use anyhow::Context;
 
 use crate::cli::RepoArgs;
 use crate::commands::Status;
-use crate::filter::Filter;
 use crate::printer;
+use tcbench::filter::Filter;
 
 /// A repository read by a command, with the path it was found under.
 pub struct Source {

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use super::dest;
 use super::files::write_atomic;
 use super::report::Campaign;
 use crate::cli::ValueKind;
-use crate::pyfmt::PyVal;
-use crate::render::plot::{self, font::Typeface, FigureData, GroupPoint};
+use tcbench::output::dest;
+use tcbench::output::plot::{self, font::Typeface, FigureData, GroupPoint};
+use tcbench::pyfmt::PyVal;
 
 /// The image formats, from the file name's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,10 +8,10 @@ use aim_store::Run;
 
 use crate::cli::{PropertiesArgs, PropertiesFormat};
 use crate::commands::Status;
-use crate::frame::param_columns;
 use crate::printer;
-use crate::pyfmt::{list_repr, PyVal};
-use crate::render::richtable::{Border, Justify, Table};
+use tcbench::frame::param_columns;
+use tcbench::output::console::richtable::{Border, Justify, Table};
+use tcbench::pyfmt::{list_repr, PyVal};
 
 const PLUSMINUS: &str = "\u{b1}";
 
@@ -189,7 +189,7 @@ fn json_value(v: &PyVal) -> serde_json::Value {
         PyVal::Int(i) => (*i).into(),
         PyVal::Float(f) => serde_json::Number::from_f64(*f)
             .map(serde_json::Value::Number)
-            .unwrap_or_else(|| serde_json::Value::String(crate::pyfmt::float_repr(*f))),
+            .unwrap_or_else(|| serde_json::Value::String(tcbench::pyfmt::float_repr(*f))),
         PyVal::Str(s) => s.clone().into(),
     }
 }

@@ -9,15 +9,16 @@ use std::path::PathBuf;
 use aim_store::{par_map, Run, Seqs, Trace, Value};
 use anyhow::{bail, Context};
 
-use crate::aggregate::{np_round, stats, Stats};
 use crate::cli::{ReportArgs, ReportFormat, ValueKind};
 use crate::commands::Status;
-use crate::frame::param_columns;
 use crate::printer;
-use crate::pyfmt::{float_repr, list_repr, PyVal};
-use crate::render::report_table;
+use tcbench::frame::param_columns;
+use tcbench::output::console::report_table;
+use tcbench::pyfmt::{float_repr, list_repr, PyVal};
+use tcbench::report::stats::{np_round, stats, Stats};
 
-use super::{dest, files};
+use super::files;
+use tcbench::output::dest;
 
 /// Hyper-parameters never used as default group keys (they vary within a group by design).
 const NOT_GROUPS: [&str; 3] = [

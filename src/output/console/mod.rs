@@ -1,0 +1,4 @@
+//! What the commands print on stdout: the original's tables and the other stdout formats.
+
+pub mod report_table;
+pub mod richtable;
