@@ -17,3 +17,4 @@ pub mod frame;
 pub mod output;
 pub mod pyfmt;
 pub mod report;
+pub mod runs;

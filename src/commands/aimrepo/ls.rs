@@ -27,7 +27,7 @@ fn time_text(t: Option<f64>) -> String {
 pub fn run(args: &LsArgs) -> anyhow::Result<Status> {
     // ls shows times only: read each run's end_time, not its whole meta chunk
     let mut loaded = super::load_with(&args.repo, aim_store::Detail::EndTime)?;
-    super::sort_newest_first(&mut loaded.runs);
+    tcbench::runs::sort_newest_first(&mut loaded.runs);
     let rows: Vec<Row> = loaded
         .runs
         .iter()

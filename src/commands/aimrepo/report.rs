@@ -439,7 +439,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         ));
     }
     // what exists
-    let (all_metrics, all_contexts) = super::properties::metrics_and_contexts(&loaded.runs);
+    let (all_metrics, all_contexts) = tcbench::runs::metrics_and_contexts(&loaded.runs);
     let strs = |set: &BTreeSet<String>| {
         list_repr(&set.iter().cloned().map(PyVal::Str).collect::<Vec<_>>())
     };
@@ -478,7 +478,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         );
     }
     // runs in query_runs order (newest first), as the original's data frame
-    super::sort_newest_first(&mut loaded.runs);
+    tcbench::runs::sort_newest_first(&mut loaded.runs);
     let (rows, problems) = read_values(&loaded, &metrics, &contexts, args.value);
     for p in problems {
         printer::warn(p);
