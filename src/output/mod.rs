@@ -4,5 +4,6 @@
 
 pub mod console;
 pub mod dest;
+pub mod files;
 pub mod plot;
 pub mod text;

@@ -3,14 +3,13 @@
 
 pub mod doctor;
 pub mod export;
-mod files;
 pub mod ls;
 pub mod merge;
-mod plot;
 pub mod properties;
 pub mod report;
 
-use aim_store::{Detail, RunMeta};
+use aim_store::{Detail, Run, RunMeta};
+use tcbench::output::text::suffix;
 use tcbench::runs::{self, Diagnostic};
 
 use crate::cli::RepoArgs;
@@ -82,4 +81,15 @@ pub fn load_pruned(
         Status::Success
     };
     Ok(Loaded { set, status })
+}
+
+/// Notes the runs without end time, which the run duration leaves out.
+pub fn note_unfinished(runs: &[Run]) {
+    let unfinished = runs.iter().filter(|r| r.active()).count();
+    if unfinished > 0 {
+        printer::note(format!(
+            "{unfinished} unfinished run{} (no end time) left out of the run duration",
+            suffix(unfinished)
+        ));
+    }
 }

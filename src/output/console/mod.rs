@@ -1,4 +1,5 @@
 //! What the commands print on stdout: the original's tables and the other stdout formats.
 
+pub mod report;
 pub mod report_table;
 pub mod richtable;

@@ -10,6 +10,7 @@
 
 pub mod font;
 pub mod raster;
+pub mod request;
 pub mod svg;
 
 use font::Typeface;
