@@ -15,6 +15,7 @@
 pub mod filter;
 pub mod frame;
 pub mod output;
+pub mod properties;
 pub mod pyfmt;
 pub mod report;
 pub mod runs;
