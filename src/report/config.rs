@@ -29,17 +29,18 @@ pub enum ValueKind {
     Min,
 }
 
-/// `report`'s options as given (comma-separated lists, names short or full).
-#[derive(Debug, Clone, Copy)]
-pub struct Options<'a> {
+/// `report`'s options as given: lists of names (trimmed, blanks and repeats left out by
+/// [`name_list`]; group-by names short or full).
+#[derive(Debug, Clone)]
+pub struct Options {
     /// `--metrics`.
-    pub metrics: &'a str,
+    pub metrics: Vec<String>,
     /// `--contexts` (default: every context starting with `test`).
-    pub contexts: Option<&'a str>,
+    pub contexts: Option<Vec<String>>,
     /// `--groupby` (default: the hyper-parameters that vary within a campaign).
-    pub groupby: Option<&'a str>,
+    pub groupby: Option<Vec<String>>,
     /// `--campaign-id` (default: every campaign).
-    pub campaign_id: Option<&'a str>,
+    pub campaign_id: Option<String>,
     /// `--value`.
     pub value: ValueKind,
 }
@@ -52,17 +53,21 @@ pub struct Config {
     /// The contexts (splits), in the order given or sorted.
     pub contexts: Vec<String>,
     /// `--groupby` as given, resolved per campaign ([`resolve_groupby`]).
-    pub groupby: Option<String>,
+    pub groupby: Option<Vec<String>>,
     /// `--campaign-id` as given, resolved against the rows ([`select_campaigns`]).
     pub campaign_id: Option<String>,
     /// `--value`.
     pub value: ValueKind,
 }
 
-/// The names of a comma-separated list, each once, in the order first given.
-pub fn csv_list(s: &str) -> Vec<String> {
+/// The names of a list, trimmed, each once, in the order first given; blanks left out.
+pub fn name_list<S: AsRef<str>>(items: &[S]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for x in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+    for x in items
+        .iter()
+        .map(|x| x.as_ref().trim())
+        .filter(|x| !x.is_empty())
+    {
         if !out.iter().any(|o| o == x) {
             out.push(x.to_owned());
         }
@@ -78,7 +83,7 @@ impl Config {
     /// Checks the metrics and contexts against those of `runs`.
     pub fn resolve(opts: &Options, runs: &[Run]) -> anyhow::Result<Config> {
         let (all_metrics, all_contexts) = metrics_and_contexts(runs);
-        let metrics = csv_list(opts.metrics);
+        let metrics = name_list(&opts.metrics);
         if metrics.is_empty() {
             bail!("--metrics is empty; available: {}", strs(&all_metrics));
         }
@@ -87,9 +92,9 @@ impl Config {
                 bail!("unknown metric `{m}`; available: {}", strs(&all_metrics));
             }
         }
-        let contexts: Vec<String> = match opts.contexts {
+        let contexts: Vec<String> = match &opts.contexts {
             Some(list) => {
-                let cs = csv_list(list);
+                let cs = name_list(list);
                 if cs.is_empty() {
                     bail!("--contexts is empty; available: {}", strs(&all_contexts));
                 }
@@ -115,8 +120,8 @@ impl Config {
         Ok(Config {
             metrics,
             contexts,
-            groupby: opts.groupby.map(str::to_owned),
-            campaign_id: opts.campaign_id.map(str::to_owned),
+            groupby: opts.groupby.clone(),
+            campaign_id: opts.campaign_id.clone(),
             value: opts.value,
         })
     }
@@ -177,7 +182,7 @@ pub fn select_campaigns(
 
 /// The group-by columns of a campaign: those `--groupby` names (short or full), else the
 /// hyper-parameters whose value varies between its runs (`campaign_id` when none does).
-pub fn resolve_groupby(arg: Option<&str>, rows: &[&RunRow]) -> anyhow::Result<Vec<String>> {
+pub fn resolve_groupby(arg: Option<&[String]>, rows: &[&RunRow]) -> anyhow::Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
     for r in rows {
         for (k, _) in &r.columns {
@@ -200,7 +205,7 @@ pub fn resolve_groupby(arg: Option<&str>, rows: &[&RunRow]) -> anyhow::Result<Ve
         return Ok(out);
     };
     let mut out = Vec::new();
-    for name in csv_list(list) {
+    for name in name_list(list) {
         if name == "split" || name == "test_split_name" {
             continue; // always the first key
         }

@@ -63,11 +63,12 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         return Ok(status);
     }
     super::note_unfinished(&loaded.runs);
+    let list = |s: &str| -> Vec<String> { s.split(',').map(str::to_owned).collect() };
     let opts = report::Options {
-        metrics: &args.metrics,
-        contexts: args.contexts.as_deref(),
-        groupby: args.groupby.as_deref(),
-        campaign_id: args.campaign_id.as_deref(),
+        metrics: list(&args.metrics),
+        contexts: args.contexts.as_deref().map(list),
+        groupby: args.groupby.as_deref().map(list),
+        campaign_id: args.campaign_id.clone(),
         value: value_kind(args.value),
     };
     let config = Config::resolve(&opts, &loaded.runs)?;

@@ -337,23 +337,68 @@ impl Painter {
     }
 }
 
-/// Lays the figure out.
+/// Lays the figure out: the title and subtitle, the legend, then one row of panels per metric
+/// (wrapped over several rows when the contexts do not fit side by side).
 pub fn layout(data: &FigureData, tf: &Typeface) -> Scene {
     let mut p = Painter { shapes: Vec::new() };
     let inner = WIDTH - 2.0 * MARGIN;
     let mut top = 20.0;
+    header(&mut p, data, tf, inner, &mut top);
+    let place = Placement::new(data);
+    legend(&mut p, data, tf, &place.series, &mut top);
+    top += 16.0;
+    let grid = Grid::new(data, tf, &place.categories, inner);
+    let contexts = &data.contexts;
+    for (mi, metric) in data.metrics.iter().enumerate() {
+        for chunk in contexts.chunks(grid.cols) {
+            let plot_top = top + PANEL_TITLE + 18.0;
+            let plot_bottom = plot_top + PLOT_HEIGHT;
+            for (ci, ctx) in chunk.iter().enumerate() {
+                let ctx_index = contexts.iter().position(|c| c == ctx).unwrap_or(0);
+                let cell_x = MARGIN + ci as f32 * grid.cell;
+                let panel = Panel {
+                    x0: cell_x + grid.ylabel_band + grid.tick_band + grid.left_extra,
+                    x1: cell_x + grid.cell - 20.0,
+                    top,
+                    plot_top,
+                    plot_bottom,
+                    axis: grid.axes[mi][ctx_index].as_ref(),
+                };
+                panel_frame(&mut p, tf, &grid, &panel, &place.categories, metric, ctx);
+                panel_points(&mut p, data, &place, &panel, mi, ctx);
+            }
+            top = plot_bottom + grid.label_band + grid.x_title_band + 36.0;
+        }
+    }
+    let height = (top + 4.0).ceil();
+    let mut shapes = vec![Shape::Rect {
+        x: 0.0,
+        y: 0.0,
+        w: WIDTH,
+        h: height,
+        fill: WHITE,
+    }];
+    shapes.extend(p.shapes);
+    Scene {
+        width: WIDTH as u32,
+        height: height as u32,
+        title: data.title.clone(),
+        shapes,
+    }
+}
 
-    // title and subtitle
+/// The title and the subtitle (what the points and whiskers are, the runs per group).
+fn header(p: &mut Painter, data: &FigureData, tf: &Typeface, inner: f32, top: &mut f32) {
     p.text(
         MARGIN,
-        top + TITLE,
+        *top + TITLE,
         &data.title,
         TITLE,
         Anchor::Start,
         0.0,
         Role::Title,
     );
-    top += TITLE + 16.0;
+    *top += TITLE + 16.0;
     let runs: Vec<usize> = data.groups.iter().map(|g| g.runs).collect();
     let n_text = match (runs.iter().min(), runs.iter().max()) {
         (Some(a), Some(b)) if a == b => format!("n = {a} runs per group"),
@@ -373,319 +418,391 @@ pub fn layout(data: &FigureData, tf: &Typeface) -> Scene {
     for line in wrap(tf, &sub_parts, "; ", SUBTITLE, inner) {
         p.text(
             MARGIN,
-            top + SUBTITLE,
+            *top + SUBTITLE,
             &line,
             SUBTITLE,
             Anchor::Start,
             0.0,
             Role::Subtitle,
         );
-        top += SUBTITLE + 12.0;
+        *top += SUBTITLE + 12.0;
+    }
+}
+
+/// Where each group goes: its x category and its colour series, the same in every panel.
+struct Placement {
+    /// Per group of `FigureData::groups`: (category, series).
+    placed: Vec<(String, Option<String>)>,
+    categories: Vec<String>,
+    series: Vec<String>,
+}
+
+impl Placement {
+    fn new(data: &FigureData) -> Self {
+        let placed: Vec<(String, Option<String>)> =
+            data.groups.iter().map(|g| split_keys(&g.keys)).collect();
+        let categories = distinct(placed.iter().map(|(c, _)| c.clone()));
+        let series = distinct(placed.iter().filter_map(|(_, s)| s.clone()));
+        Placement {
+            placed,
+            categories,
+            series,
+        }
     }
 
-    // x categories and colour series, the same in every panel
-    let placed: Vec<(String, Option<String>)> =
-        data.groups.iter().map(|g| split_keys(&g.keys)).collect();
-    let categories = distinct(placed.iter().map(|(c, _)| c.clone()));
-    let series = distinct(placed.iter().filter_map(|(_, s)| s.clone()));
-    let color_of = |s: &Option<String>| -> Color {
+    fn color_of(&self, s: &Option<String>) -> Color {
         match s {
             Some(s) => {
-                let i = series.iter().position(|x| x == s).unwrap_or(0);
+                let i = self.series.iter().position(|x| x == s).unwrap_or(0);
                 PALETTE[i % PALETTE.len()]
             }
             None => PALETTE[0],
         }
-    };
+    }
+}
 
-    // legend: the colour parameter's values
-    if let (Some(name), false) = (data.groupby.last(), series.is_empty()) {
-        top += 8.0;
-        let mut x = MARGIN;
-        let label = format!("{name}:");
+/// The legend: the colour parameter's values.
+fn legend(p: &mut Painter, data: &FigureData, tf: &Typeface, series: &[String], top: &mut f32) {
+    let (Some(name), false) = (data.groupby.last(), series.is_empty()) else {
+        return;
+    };
+    *top += 8.0;
+    let mut x = MARGIN;
+    let label = format!("{name}:");
+    p.text(
+        x,
+        *top + LEGEND,
+        &label,
+        LEGEND,
+        Anchor::Start,
+        0.0,
+        Role::LegendTitle,
+    );
+    x += tf.width(&label, LEGEND) + 24.0;
+    for (i, s) in series.iter().enumerate() {
+        let w = 2.0 * 10.0 + 10.0 + tf.width(s, LEGEND);
+        if x + w > WIDTH - MARGIN {
+            x = MARGIN + 40.0;
+            *top += LEGEND + 14.0;
+        }
+        p.dot(
+            x + 10.0,
+            *top + LEGEND * 0.65,
+            10.0,
+            PALETTE[i % PALETTE.len()],
+        );
         p.text(
-            x,
-            top + LEGEND,
-            &label,
+            x + 30.0,
+            *top + LEGEND,
+            s,
             LEGEND,
             Anchor::Start,
             0.0,
-            Role::LegendTitle,
+            Role::Legend,
         );
-        x += tf.width(&label, LEGEND) + 24.0;
-        for (i, s) in series.iter().enumerate() {
-            let w = 2.0 * 10.0 + 10.0 + tf.width(s, LEGEND);
-            if x + w > WIDTH - MARGIN {
-                x = MARGIN + 40.0;
-                top += LEGEND + 14.0;
-            }
-            p.dot(
-                x + 10.0,
-                top + LEGEND * 0.65,
-                10.0,
-                PALETTE[i % PALETTE.len()],
-            );
-            p.text(
-                x + 30.0,
-                top + LEGEND,
-                s,
-                LEGEND,
-                Anchor::Start,
-                0.0,
-                Role::Legend,
-            );
-            x += w + 36.0;
+        x += w + 36.0;
+    }
+    *top += LEGEND + 14.0;
+}
+
+/// The geometry every panel shares: the y axes, the bands left of and under the plots, the
+/// number of columns and the slant of the group labels.
+struct Grid {
+    /// `axes[metric][context]`.
+    axes: Vec<Vec<Option<YAxis>>>,
+    tick_band: f32,
+    ylabel_band: f32,
+    cols: usize,
+    left_extra: f32,
+    angle: f32,
+    label_band: f32,
+    x_title: String,
+    x_title_band: f32,
+    cell: f32,
+}
+
+impl Grid {
+    fn new(data: &FigureData, tf: &Typeface, categories: &[String], inner: f32) -> Self {
+        // every panel's y axis first: the tick band is as wide as the widest labels
+        let contexts = &data.contexts;
+        let axes: Vec<Vec<Option<YAxis>>> = (0..data.metrics.len())
+            .map(|mi| {
+                contexts
+                    .iter()
+                    .map(|ctx| {
+                        let pts: Vec<(f64, f64)> = data
+                            .groups
+                            .iter()
+                            .filter(|g| &g.context == ctx)
+                            .filter_map(|g| g.values.get(mi).copied())
+                            .collect();
+                        y_axis(&pts)
+                    })
+                    .collect()
+            })
+            .collect();
+        let tick_band = axes
+            .iter()
+            .flatten()
+            .flatten()
+            .flat_map(|a| a.ticks.iter().map(|(_, t)| tf.width(t, TICK)))
+            .fold(0.0f32, f32::max)
+            + 14.0;
+        let ylabel_band = AXIS + 16.0;
+        // columns: as many as fit with group slots wide enough for upright or slanted labels
+        let label_w = categories
+            .iter()
+            .map(|c| tf.width(c, TICK))
+            .fold(0.0f32, f32::max);
+        let n_ctx = contexts.len().max(1);
+        let mut cols = n_ctx.min(MAX_COLUMNS);
+        let slot_for = |cols: usize, left_extra: f32| -> f32 {
+            let cell = inner / cols as f32;
+            (cell - ylabel_band - tick_band - left_extra - 20.0) / categories.len().max(1) as f32
+        };
+        while cols > 1 && slot_for(cols, 0.0) < TICK * 1.6 {
+            cols -= 1;
         }
-        top += LEGEND + 14.0;
-    }
-    top += 16.0;
-
-    // every panel's y axis first: the tick band is as wide as the widest labels
-    let contexts = &data.contexts;
-    let axes: Vec<Vec<Option<YAxis>>> = (0..data.metrics.len())
-        .map(|mi| {
-            contexts
-                .iter()
-                .map(|ctx| {
-                    let pts: Vec<(f64, f64)> = data
-                        .groups
-                        .iter()
-                        .filter(|g| &g.context == ctx)
-                        .filter_map(|g| g.values.get(mi).copied())
-                        .collect();
-                    y_axis(&pts)
-                })
-                .collect()
-        })
-        .collect();
-    let tick_band = axes
-        .iter()
-        .flatten()
-        .flatten()
-        .flat_map(|a| a.ticks.iter().map(|(_, t)| tf.width(t, TICK)))
-        .fold(0.0f32, f32::max)
-        + 14.0;
-    let ylabel_band = AXIS + 16.0;
-
-    // columns: as many as fit with group slots wide enough for upright or slanted labels
-    let label_w = categories
-        .iter()
-        .map(|c| tf.width(c, TICK))
-        .fold(0.0f32, f32::max);
-    let n_ctx = contexts.len().max(1);
-    let mut cols = n_ctx.min(MAX_COLUMNS);
-    let slot_for = |cols: usize, left_extra: f32| -> f32 {
+        // slanted labels hang down-left from their tick; room for the first one
+        let mut left_extra = 0.0;
+        let mut slot = slot_for(cols, 0.0);
+        for _ in 0..2 {
+            let hang =
+                label_w * std::f32::consts::FRAC_1_SQRT_2 - (ylabel_band + tick_band + slot / 2.0);
+            left_extra = if label_w > slot - 10.0 {
+                hang.max(0.0)
+            } else {
+                0.0
+            };
+            slot = slot_for(cols, left_extra);
+        }
+        let angle = if label_w <= slot - 10.0 {
+            0.0
+        } else if slot * std::f32::consts::FRAC_1_SQRT_2 >= TICK * 1.15 {
+            -45.0
+        } else {
+            -90.0
+        };
+        let label_band = if angle == 0.0 {
+            TICK + 26.0
+        } else if angle == -45.0 {
+            label_w * std::f32::consts::FRAC_1_SQRT_2 + TICK * 0.8 + 16.0
+        } else {
+            label_w + 20.0
+        };
+        // x: every group-by name but the colour one (the only one when there is one)
+        let n_keys = data.groupby.len();
+        let x_title = data.groupby[..if n_keys <= 1 { n_keys } else { n_keys - 1 }].join(", ");
+        let x_title_band = if x_title.is_empty() { 0.0 } else { AXIS + 12.0 };
         let cell = inner / cols as f32;
-        (cell - ylabel_band - tick_band - left_extra - 20.0) / categories.len().max(1) as f32
-    };
-    while cols > 1 && slot_for(cols, 0.0) < TICK * 1.6 {
-        cols -= 1;
+        Grid {
+            axes,
+            tick_band,
+            ylabel_band,
+            cols,
+            left_extra,
+            angle,
+            label_band,
+            x_title,
+            x_title_band,
+            cell,
+        }
     }
-    // slanted labels hang down-left from their tick; room for the first one
-    let mut left_extra = 0.0;
-    let mut slot = slot_for(cols, 0.0);
-    for _ in 0..2 {
-        let hang =
-            label_w * std::f32::consts::FRAC_1_SQRT_2 - (ylabel_band + tick_band + slot / 2.0);
-        left_extra = if label_w > slot - 10.0 {
-            hang.max(0.0)
+}
+
+/// One panel: its plot area in pixels and its y axis.
+struct Panel<'a> {
+    x0: f32,
+    x1: f32,
+    /// The top of its row (where the context title goes).
+    top: f32,
+    plot_top: f32,
+    plot_bottom: f32,
+    axis: Option<&'a YAxis>,
+}
+
+impl Panel<'_> {
+    fn to_y(&self, v: f64) -> f32 {
+        match self.axis {
+            Some(a) => self.plot_bottom - ((v - a.lo) / (a.hi - a.lo)) as f32 * PLOT_HEIGHT,
+            None => self.plot_bottom,
+        }
+    }
+
+    /// The width of one category's slot.
+    fn slot(&self, categories: &[String]) -> f32 {
+        (self.x1 - self.x0) / categories.len().max(1) as f32
+    }
+}
+
+/// A panel's titles, y ticks (or "no values"), frame, group labels and x title.
+fn panel_frame(
+    p: &mut Painter,
+    tf: &Typeface,
+    grid: &Grid,
+    panel: &Panel,
+    categories: &[String],
+    metric: &str,
+    ctx: &str,
+) {
+    let (x0, x1) = (panel.x0, panel.x1);
+    let (plot_top, plot_bottom) = (panel.plot_top, panel.plot_bottom);
+    let cell = grid.cell;
+    // title, metric name, frame
+    // a long context name shrinks to its panel's width, down to the tick size
+    let w = tf.width(ctx, PANEL_TITLE);
+    let title_size = if w > cell - 20.0 {
+        (PANEL_TITLE * (cell - 20.0) / w).max(TICK)
+    } else {
+        PANEL_TITLE
+    };
+    p.text(
+        (x0 + x1) / 2.0,
+        panel.top + PANEL_TITLE,
+        ctx,
+        title_size,
+        Anchor::Middle,
+        0.0,
+        Role::Context,
+    );
+    p.text(
+        x0 - grid.tick_band - 14.0,
+        (plot_top + plot_bottom) / 2.0,
+        metric,
+        AXIS,
+        Anchor::Middle,
+        -90.0,
+        Role::Axis,
+    );
+    if let Some(a) = panel.axis {
+        for (v, label) in &a.ticks {
+            let y = panel.to_y(*v);
+            p.line(x0, y, x1, y, 1.5, GRID);
+            p.line(x0 - 8.0, y, x0, y, 2.0, FRAME);
+            p.text(
+                x0 - 12.0,
+                y + TICK * 0.36,
+                label,
+                TICK,
+                Anchor::End,
+                0.0,
+                Role::Tick,
+            );
+        }
+    } else {
+        p.text(
+            (x0 + x1) / 2.0,
+            (plot_top + plot_bottom) / 2.0,
+            "no values",
+            TICK,
+            Anchor::Middle,
+            0.0,
+            Role::Note,
+        );
+    }
+    // frame
+    p.line(x0, plot_top, x1, plot_top, 2.0, FRAME);
+    p.line(x0, plot_bottom, x1, plot_bottom, 2.0, FRAME);
+    p.line(x0, plot_top - 1.0, x0, plot_bottom + 1.0, 2.0, FRAME);
+    p.line(x1, plot_top - 1.0, x1, plot_bottom + 1.0, 2.0, FRAME);
+    group_labels(p, grid, panel, categories);
+    if !grid.x_title.is_empty() {
+        p.text(
+            (x0 + x1) / 2.0,
+            plot_bottom + grid.label_band + AXIS,
+            &grid.x_title,
+            AXIS,
+            Anchor::Middle,
+            0.0,
+            Role::Axis,
+        );
+    }
+}
+
+/// The group labels under a panel, upright or slanted as [`Grid`] decided.
+fn group_labels(p: &mut Painter, grid: &Grid, panel: &Panel, categories: &[String]) {
+    let plot_bottom = panel.plot_bottom;
+    let angle = grid.angle;
+    let slot = panel.slot(categories);
+    for (k, cat) in categories.iter().enumerate() {
+        let cx = panel.x0 + slot * (k as f32 + 0.5);
+        p.line(cx, plot_bottom, cx, plot_bottom + 8.0, 2.0, FRAME);
+        if angle == 0.0 {
+            p.text(
+                cx,
+                plot_bottom + 12.0 + TICK,
+                cat,
+                TICK,
+                Anchor::Middle,
+                0.0,
+                Role::Group,
+            );
+        } else if angle == -45.0 {
+            p.text(
+                cx + TICK * 0.3,
+                plot_bottom + 12.0 + TICK * 0.5,
+                cat,
+                TICK,
+                Anchor::End,
+                angle,
+                Role::Group,
+            );
+        } else {
+            p.text(
+                cx + TICK * 0.36,
+                plot_bottom + 14.0,
+                cat,
+                TICK,
+                Anchor::End,
+                angle,
+                Role::Group,
+            );
+        }
+    }
+}
+
+/// A panel's points and whiskers: each group's mean of metric `mi` in context `ctx`, dodged
+/// sideways by series.
+fn panel_points(
+    p: &mut Painter,
+    data: &FigureData,
+    place: &Placement,
+    panel: &Panel,
+    mi: usize,
+    ctx: &str,
+) {
+    let slot = panel.slot(&place.categories);
+    let n_series = place.series.len().max(1);
+    let spread = (slot * 0.6).min(n_series as f32 * 34.0);
+    for (g, (cat, ser)) in data.groups.iter().zip(&place.placed) {
+        if g.context != ctx {
+            continue;
+        }
+        let Some(&(mean, ci)) = g.values.get(mi) else {
+            continue;
+        };
+        if !mean.is_finite() {
+            continue;
+        }
+        let k = place.categories.iter().position(|c| c == cat).unwrap_or(0);
+        let j = ser
+            .as_ref()
+            .and_then(|s| place.series.iter().position(|x| x == s))
+            .unwrap_or(0);
+        let dodge = if n_series > 1 {
+            (j as f32 - (n_series as f32 - 1.0) / 2.0) * spread / n_series as f32
         } else {
             0.0
         };
-        slot = slot_for(cols, left_extra);
-    }
-    let angle = if label_w <= slot - 10.0 {
-        0.0
-    } else if slot * std::f32::consts::FRAC_1_SQRT_2 >= TICK * 1.15 {
-        -45.0
-    } else {
-        -90.0
-    };
-    let label_band = if angle == 0.0 {
-        TICK + 26.0
-    } else if angle == -45.0 {
-        label_w * std::f32::consts::FRAC_1_SQRT_2 + TICK * 0.8 + 16.0
-    } else {
-        label_w + 20.0
-    };
-    // x: every group-by name but the colour one (the only one when there is one)
-    let n_keys = data.groupby.len();
-    let x_title = data.groupby[..if n_keys <= 1 { n_keys } else { n_keys - 1 }].join(", ");
-    let x_title_band = if x_title.is_empty() { 0.0 } else { AXIS + 12.0 };
-    let cell = inner / cols as f32;
-
-    for (mi, metric) in data.metrics.iter().enumerate() {
-        for chunk in contexts.chunks(cols) {
-            let plot_top = top + PANEL_TITLE + 18.0;
-            let plot_bottom = plot_top + PLOT_HEIGHT;
-            for (ci, ctx) in chunk.iter().enumerate() {
-                let ctx_index = contexts.iter().position(|c| c == ctx).unwrap_or(0);
-                let cell_x = MARGIN + ci as f32 * cell;
-                let x0 = cell_x + ylabel_band + tick_band + left_extra;
-                let x1 = cell_x + cell - 20.0;
-                // title, metric name, frame
-                // a long context name shrinks to its panel's width, down to the tick size
-                let w = tf.width(ctx, PANEL_TITLE);
-                let title_size = if w > cell - 20.0 {
-                    (PANEL_TITLE * (cell - 20.0) / w).max(TICK)
-                } else {
-                    PANEL_TITLE
-                };
-                p.text(
-                    (x0 + x1) / 2.0,
-                    top + PANEL_TITLE,
-                    ctx,
-                    title_size,
-                    Anchor::Middle,
-                    0.0,
-                    Role::Context,
-                );
-                p.text(
-                    x0 - tick_band - 14.0,
-                    (plot_top + plot_bottom) / 2.0,
-                    metric,
-                    AXIS,
-                    Anchor::Middle,
-                    -90.0,
-                    Role::Axis,
-                );
-                let axis = axes[mi][ctx_index].as_ref();
-                let to_y = |v: f64| -> f32 {
-                    match axis {
-                        Some(a) => plot_bottom - ((v - a.lo) / (a.hi - a.lo)) as f32 * PLOT_HEIGHT,
-                        None => plot_bottom,
-                    }
-                };
-                if let Some(a) = axis {
-                    for (v, label) in &a.ticks {
-                        let y = to_y(*v);
-                        p.line(x0, y, x1, y, 1.5, GRID);
-                        p.line(x0 - 8.0, y, x0, y, 2.0, FRAME);
-                        p.text(
-                            x0 - 12.0,
-                            y + TICK * 0.36,
-                            label,
-                            TICK,
-                            Anchor::End,
-                            0.0,
-                            Role::Tick,
-                        );
-                    }
-                } else {
-                    p.text(
-                        (x0 + x1) / 2.0,
-                        (plot_top + plot_bottom) / 2.0,
-                        "no values",
-                        TICK,
-                        Anchor::Middle,
-                        0.0,
-                        Role::Note,
-                    );
-                }
-                // frame
-                p.line(x0, plot_top, x1, plot_top, 2.0, FRAME);
-                p.line(x0, plot_bottom, x1, plot_bottom, 2.0, FRAME);
-                p.line(x0, plot_top - 1.0, x0, plot_bottom + 1.0, 2.0, FRAME);
-                p.line(x1, plot_top - 1.0, x1, plot_bottom + 1.0, 2.0, FRAME);
-                // group labels
-                let slot = (x1 - x0) / categories.len().max(1) as f32;
-                for (k, cat) in categories.iter().enumerate() {
-                    let cx = x0 + slot * (k as f32 + 0.5);
-                    p.line(cx, plot_bottom, cx, plot_bottom + 8.0, 2.0, FRAME);
-                    if angle == 0.0 {
-                        p.text(
-                            cx,
-                            plot_bottom + 12.0 + TICK,
-                            cat,
-                            TICK,
-                            Anchor::Middle,
-                            0.0,
-                            Role::Group,
-                        );
-                    } else if angle == -45.0 {
-                        p.text(
-                            cx + TICK * 0.3,
-                            plot_bottom + 12.0 + TICK * 0.5,
-                            cat,
-                            TICK,
-                            Anchor::End,
-                            angle,
-                            Role::Group,
-                        );
-                    } else {
-                        p.text(
-                            cx + TICK * 0.36,
-                            plot_bottom + 14.0,
-                            cat,
-                            TICK,
-                            Anchor::End,
-                            angle,
-                            Role::Group,
-                        );
-                    }
-                }
-                if !x_title.is_empty() {
-                    p.text(
-                        (x0 + x1) / 2.0,
-                        plot_bottom + label_band + AXIS,
-                        &x_title,
-                        AXIS,
-                        Anchor::Middle,
-                        0.0,
-                        Role::Axis,
-                    );
-                }
-                // points and whiskers
-                let n_series = series.len().max(1);
-                let spread = (slot * 0.6).min(n_series as f32 * 34.0);
-                for (g, (cat, ser)) in data.groups.iter().zip(&placed) {
-                    if &g.context != ctx {
-                        continue;
-                    }
-                    let Some(&(mean, ci)) = g.values.get(mi) else {
-                        continue;
-                    };
-                    if !mean.is_finite() {
-                        continue;
-                    }
-                    let k = categories.iter().position(|c| c == cat).unwrap_or(0);
-                    let j = ser
-                        .as_ref()
-                        .and_then(|s| series.iter().position(|x| x == s))
-                        .unwrap_or(0);
-                    let dodge = if n_series > 1 {
-                        (j as f32 - (n_series as f32 - 1.0) / 2.0) * spread / n_series as f32
-                    } else {
-                        0.0
-                    };
-                    let cx = x0 + slot * (k as f32 + 0.5) + dodge;
-                    let color = color_of(ser);
-                    if ci.is_finite() && ci > 0.0 {
-                        let (ya, yb) = (to_y(mean - ci), to_y(mean + ci));
-                        p.line(cx, ya, cx, yb, 3.0, color);
-                        p.line(cx - 9.0, ya, cx + 9.0, ya, 3.0, color);
-                        p.line(cx - 9.0, yb, cx + 9.0, yb, 3.0, color);
-                    }
-                    p.dot(cx, to_y(mean), 9.0, color);
-                }
-            }
-            top = plot_bottom + label_band + x_title_band + 36.0;
+        let cx = panel.x0 + slot * (k as f32 + 0.5) + dodge;
+        let color = place.color_of(ser);
+        if ci.is_finite() && ci > 0.0 {
+            let (ya, yb) = (panel.to_y(mean - ci), panel.to_y(mean + ci));
+            p.line(cx, ya, cx, yb, 3.0, color);
+            p.line(cx - 9.0, ya, cx + 9.0, ya, 3.0, color);
+            p.line(cx - 9.0, yb, cx + 9.0, yb, 3.0, color);
         }
-    }
-    let height = (top + 4.0).ceil();
-    let mut shapes = vec![Shape::Rect {
-        x: 0.0,
-        y: 0.0,
-        w: WIDTH,
-        h: height,
-        fill: WHITE,
-    }];
-    shapes.extend(p.shapes);
-    Scene {
-        width: WIDTH as u32,
-        height: height as u32,
-        title: data.title.clone(),
-        shapes,
+        p.dot(cx, panel.to_y(mean), 9.0, color);
     }
 }
 
