@@ -1,14 +1,13 @@
 //! `tcbench`: parse the command line, dispatch, print `tcbench: error: …` and map the outcome
 //! to an exit code (0 success, 1 error, 2 usage, 3 partial: some runs could not be read).
+//!
+//! The pipeline itself is the library crate (`tcbench::…`, `src/lib.rs`); this binary holds
+//! the command layer over it: clap's arguments (`cli`), one thin file per subcommand
+//! (`commands`) and the only code that prints (`printer`).
 
-mod aggregate;
 mod cli;
 mod commands;
-mod filter;
-mod frame;
 mod printer;
-mod pyfmt;
-mod render;
 
 use std::process::ExitCode;
 
@@ -27,7 +26,6 @@ fn main() -> ExitCode {
         }
     }
 }
-
 /// The error and its causes on one line, `: `-separated, as anyhow's `{:#}` prints them —
 /// except that a cause whose text the line already holds is not repeated (our I/O errors
 /// name their cause in their own message, and also give it as their source).

@@ -33,8 +33,8 @@ use parquet::file::properties::WriterProperties;
 
 use crate::cli::RepoArgs;
 use crate::commands::Status;
-use crate::frame::json_dumps_unicode as json_text;
 use crate::printer;
+use tcbench::frame::json_dumps_unicode as json_text;
 
 /// Rows per Parquet row group, and per batch a trace is streamed in.
 pub const BATCH: usize = 65_536;
@@ -183,9 +183,9 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
     let aim_dirs: Vec<PathBuf> = loaded
         .sources
         .iter()
-        .map(|s| super::dest::resolve(s.repo.aim_dir()))
+        .map(|s| tcbench::output::dest::resolve(s.repo.aim_dir()))
         .collect();
-    super::dest::refuse_inside_aim(shown, "--output", &aim_dirs)?;
+    tcbench::output::dest::refuse_inside_aim(shown, "--output", &aim_dirs)?;
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use crate::commands::Status;
 use crate::printer;
-use crate::render::richtable::{Border, Justify, Table};
+use tcbench::output::console::richtable::{Border, Justify, Table};
 
 /// `tcbench aimrepo merge` (clap types of this subcommand, kept with it).
 #[derive(Debug, clap::Args)]
@@ -127,7 +127,7 @@ fn progress_line(progress: &Progress, plan: &Plan, done: &AtomicBool) {
 /// the plan reports it. What to tell the user goes to `said` (true for a warning).
 fn select(
     sources: &[PathBuf],
-    filter: &crate::filter::Filter,
+    filter: &tcbench::filter::Filter,
     status: &mut Status,
     said: &mut Vec<(bool, String)>,
 ) -> anyhow::Result<Vec<BTreeSet<String>>> {

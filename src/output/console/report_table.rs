@@ -5,7 +5,7 @@
 //! groups. Unlike rich, it never squeezes columns to the terminal width (that would cut
 //! numbers): the table always has its natural width.
 
-use crate::render::richtable::cell_len;
+use super::richtable::cell_len;
 
 /// One nested block: its outer title, its column headers and its cells (one line each, or
 /// `None` where the block draws a rule).

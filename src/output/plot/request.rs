@@ -8,12 +8,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use super::dest;
-use super::files::write_atomic;
-use super::report::Campaign;
-use crate::cli::ValueKind;
+use super::{font::Typeface, FigureData, GroupPoint};
+use crate::output::dest;
+use crate::output::files::write_atomic;
 use crate::pyfmt::PyVal;
-use crate::render::plot::{self, font::Typeface, FigureData, GroupPoint};
+use crate::report::{Campaign, ValueKind};
 
 /// The image formats, from the file name's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,10 +107,10 @@ impl Request {
         let mut saved = Vec::new();
         for (c, path) in campaigns.iter().zip(targets) {
             let id = c.id.as_ref().map(PyVal::str_form).unwrap_or("None".into());
-            let scene = plot::layout(&figure_data(c, &id, metrics, contexts, value), &tf);
+            let scene = super::layout(&figure_data(c, &id, metrics, contexts, value), &tf);
             let bytes = match self.format {
-                Format::Svg => plot::svg::render(&scene).into_bytes(),
-                Format::Png => plot::raster::render_png(&scene, &tf),
+                Format::Svg => super::svg::render(&scene).into_bytes(),
+                Format::Png => super::raster::render_png(&scene, &tf),
             };
             write_atomic(path, |f| {
                 use std::io::Write;

@@ -1,4 +1,4 @@
-//! Group-by and statistics of `report`: pure functions, no I/O.
+//! The statistics of `report` and `properties`, in one place: pure functions, no I/O.
 //!
 //! The statistics are pandas' and statsmodels': `count`, `mean`, sample `std` (ddof = 1) and
 //! `ci95` = t(0.975, n−1)·std/√n, the half-width of `DescrStatsW(x).tconfint_mean()`
@@ -43,6 +43,31 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
     }
 }
 
+/// The mean as a plain left-to-right sum over the count (numpy's for fewer than 8 values).
+fn plain_mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+/// The sum of squared deviations from `mean`, left to right.
+fn squared_deviations(xs: &[f64], mean: f64) -> f64 {
+    xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
+}
+
+/// Mean and sample standard deviation (ddof = 1) of a whole column, NaN where undefined, as
+/// pandas' `Series.mean()` / `.std()` (a plain sum and two passes; a group's mean and std in
+/// [`stats`] are pandas' groupby ones: Kahan-compensated, Welford).
+pub fn mean_std(xs: &[f64]) -> (f64, f64) {
+    if xs.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = plain_mean(xs);
+    if xs.len() < 2 {
+        return (mean, f64::NAN);
+    }
+    let var = squared_deviations(xs, mean) / (xs.len() as f64 - 1.0);
+    (mean, var.sqrt())
+}
+
 /// Statistics over the values present (NaN values count as missing).
 pub fn stats(values: &[f64]) -> Stats {
     let xs: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
@@ -82,8 +107,8 @@ pub fn stats(values: &[f64]) -> Stats {
     }
     let std = (ssqdm / (nf - 1.0)).sqrt();
     // statsmodels' DescrStatsW: population std over sqrt(n - 1)
-    let dm = xs.iter().sum::<f64>() / nf;
-    let pop = (xs.iter().map(|x| (x - dm) * (x - dm)).sum::<f64>() / nf).sqrt();
+    let dm = plain_mean(&xs);
+    let pop = (squared_deviations(&xs, dm) / nf).sqrt();
     let ci95 = t_quantile(0.975, nf - 1.0) * pop / (nf - 1.0).sqrt();
     Stats {
         count: n,
@@ -137,6 +162,15 @@ mod tests {
         let one = stats(&[5.0]);
         assert_eq!(one.mean, 5.0);
         assert!(one.std.is_nan() && one.ci95.is_nan());
+    }
+
+    #[test]
+    fn sample_std_like_pandas() {
+        let (m, s) = mean_std(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(m, 2.5);
+        assert!((s - 1.2909944487358056).abs() < 1e-15);
+        assert!(mean_std(&[1.0]).1.is_nan());
+        assert!(mean_std(&[]).0.is_nan());
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! The files `report` writes — `summary_*.csv` (pandas' two header rows) and
-//! `runsinfo_*.parquet` (one row per run × context), split by `flowpic_dim` as the original —
-//! and the stdout formats csv / json / markdown. Every file is written whole or not at all:
-//! written to a temporary sibling, then renamed.
+//! `runsinfo_*.parquet` (one row per run × context), split by `flowpic_dim` as the original.
+//! Every file is written whole or not at all: written to a temporary sibling, then renamed.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,9 +10,10 @@ use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch,
 use arrow_schema::{DataType, Field, Schema};
 
 use super::dest;
-use super::report::{Campaign, Group, RunRow};
-use crate::aggregate::{np_round, Stats};
 use crate::pyfmt::{float_repr, json_str, PyVal};
+use crate::report::model::id_text;
+use crate::report::stats::Stats;
+use crate::report::{Campaign, Group, RunRow, Summarized};
 
 /// Writes `bytes` to `path` atomically (temporary sibling + rename).
 pub fn write_atomic(
@@ -50,7 +49,7 @@ fn csv_float(x: f64) -> String {
     }
 }
 
-fn csv_key(v: &PyVal) -> String {
+pub(crate) fn csv_key(v: &PyVal) -> String {
     match v {
         PyVal::None => String::new(),
         other => other.str_form(),
@@ -178,7 +177,7 @@ fn stat_cells(s: &Stats, with_count: bool) -> Vec<String> {
 
 /// The statistics cells of a group: per metric count/mean/std/ci95, then run_duration's
 /// mean/std/ci95 (the original's column order).
-fn group_stat_cells(g: &Group) -> Vec<String> {
+pub(crate) fn group_stat_cells(g: &Group) -> Vec<String> {
     let mut cells: Vec<String> = g.metrics.iter().flat_map(|s| stat_cells(s, true)).collect();
     cells.extend(stat_cells(&g.duration, false));
     cells
@@ -426,161 +425,77 @@ fn write_parquet(
     })
 }
 
-fn group_names(campaigns: &[&Campaign]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for c in campaigns {
-        for g in &c.groupby {
-            if !names.contains(g) {
-                names.push(g.clone());
-            }
-        }
-    }
-    names
+/// Where the report files go (`campaign_summary/` inside it), in `pathlib`'s form: the
+/// `--output-folder`, else the repository folder (the folder holding `.aim`, also for
+/// `--aim-repo REPO/.aim`).
+pub fn report_root(output_folder: Option<&Path>, aim_repo: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    Ok(match (output_folder, aim_repo) {
+        (Some(p), _) => dest::pathlib(p),
+        (None, [one]) => match aim_store::Repo::open(one) {
+            Ok(repo) => dest::pathlib(repo.root()),
+            Err(_) => dest::pathlib(one),
+        },
+        // with several repositories there is no natural place for the report files
+        (None, _) => anyhow::bail!(
+            "several --aim-repo given: choose where the report files (`campaign_summary/`) go with --output-folder"
+        ),
+    })
 }
 
-/// `--format csv`: one table of every campaign, one header row, full precision.
-pub fn write_flat_csv(
-    out: &mut impl Write,
-    campaigns: &[&Campaign],
+/// The files of every campaign, each folder with its [`plan_campaign`]: every destination
+/// checked before the first file is written.
+pub fn plan_report(
+    summary_root: &Path,
+    campaigns: &[Summarized],
+    aim_dirs: &[PathBuf],
+) -> anyhow::Result<Vec<(PathBuf, Vec<FilePair>)>> {
+    let summary_abs = dest::resolve(summary_root);
+    let mut plans = Vec::new();
+    for Summarized {
+        campaign: c,
+        members,
+    } in campaigns
+    {
+        let folder = dest::join_inside(summary_root, &c.file_name)?;
+        let what = format!("the report folder of campaign `{}`", c.id_text());
+        if !dest::resolve(&folder).starts_with(&summary_abs) {
+            anyhow::bail!(
+                "{what}, `{}`, leads out of `{}`; remove it or choose another --output-folder",
+                folder.display(),
+                summary_root.display()
+            );
+        }
+        dest::refuse_inside_aim(&folder, &what, aim_dirs)?;
+        dest::check_folder(&folder, &what)?;
+        let plan = plan_campaign(&folder, members)?;
+        for pair in &plan {
+            dest::check_file(&pair.parquet, "report file")?;
+            dest::check_file(&pair.csv, "report file")?;
+        }
+        plans.push((folder, plan));
+    }
+    Ok(plans)
+}
+
+/// Writes every campaign's files as planned by [`plan_report`]; returns, per campaign, the
+/// paths written in order.
+pub fn write_report(
+    plans: &[(PathBuf, Vec<FilePair>)],
+    campaigns: &[Summarized],
     metrics: &[String],
-) -> anyhow::Result<()> {
-    let names = group_names(campaigns);
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(out);
-    let mut header = vec!["campaign_id".to_owned(), "split".to_owned()];
-    header.extend(
-        names
-            .iter()
-            .map(|g| g.strip_prefix("hparams.").unwrap_or(g).to_owned()),
-    );
-    header.push("runs".into());
-    for m in metrics {
-        for s in ["count", "mean", "std", "ci95"] {
-            header.push(format!("{m}_{s}"));
-        }
-    }
-    for s in ["mean", "std", "ci95"] {
-        header.push(format!("run_duration_{s}"));
-    }
-    w.write_record(&header)?;
-    for c in campaigns {
-        let id = c.id.as_ref().map(PyVal::str_form).unwrap_or_default();
-        for g in &c.groups {
-            let mut rec = vec![id.clone(), g.split.clone()];
-            for n in &names {
-                rec.push(
-                    c.groupby
-                        .iter()
-                        .position(|x| x == n)
-                        .and_then(|i| g.keys.get(i))
-                        .map(csv_key)
-                        .unwrap_or_default(),
-                );
-            }
-            rec.push(g.runs.to_string());
-            rec.extend(group_stat_cells(g));
-            w.write_record(&rec)?;
-        }
-    }
-    w.flush()?;
-    Ok(())
-}
-
-fn jnum(x: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(x)
-        .map(serde_json::Value::Number)
-        .unwrap_or(serde_json::Value::Null)
-}
-
-fn jstats(s: &Stats) -> serde_json::Value {
-    serde_json::json!({"count": s.count, "mean": jnum(s.mean), "std": jnum(s.std), "ci95": jnum(s.ci95)})
-}
-
-fn jval(v: &PyVal) -> serde_json::Value {
-    match v {
-        PyVal::None => serde_json::Value::Null,
-        PyVal::Bool(b) => (*b).into(),
-        PyVal::Int(i) => (*i).into(),
-        PyVal::Float(f) => jnum(*f),
-        PyVal::Str(s) => s.clone().into(),
-    }
-}
-
-/// `--format json`.
-pub fn json(campaigns: &[&Campaign], metrics: &[String]) -> serde_json::Value {
-    let list: Vec<serde_json::Value> = campaigns
-        .iter()
-        .map(|c| {
-            let groups: Vec<serde_json::Value> = c
-                .groups
-                .iter()
-                .map(|g| {
-                    let keys: serde_json::Map<String, serde_json::Value> = c
-                        .groupby
-                        .iter()
-                        .zip(&g.keys)
-                        .map(|(n, v)| (n.strip_prefix("hparams.").unwrap_or(n).to_owned(), jval(v)))
-                        .collect();
-                    let ms: serde_json::Map<String, serde_json::Value> =
-                        metrics.iter().zip(&g.metrics).map(|(m, s)| (m.clone(), jstats(s))).collect();
-                    serde_json::json!({"split": g.split, "groups": keys, "runs": g.runs, "metrics": ms, "run_duration": jstats(&g.duration)})
-                })
-                .collect();
-            serde_json::json!({
-                "campaign_id": c.id.as_ref().map(jval).unwrap_or(serde_json::Value::Null),
-                "runs": c.runs,
-                "groupby": c.groupby.iter().map(|g| g.strip_prefix("hparams.").unwrap_or(g)).collect::<Vec<_>>(),
-                "groups": groups,
-            })
-        })
-        .collect();
-    serde_json::Value::Array(list)
-}
-
-/// `--format markdown`: a pipe table per campaign, numbers rounded to `precision`.
-pub fn write_markdown(
-    out: &mut impl Write,
-    campaigns: &[&Campaign],
-    metrics: &[String],
-    precision: i32,
-) -> anyhow::Result<()> {
-    let r = |x: f64| float_repr(np_round(x, precision));
-    for c in campaigns {
-        let id =
-            c.id.as_ref()
-                .map(PyVal::str_form)
-                .unwrap_or_else(|| "None".into());
-        writeln!(out, "### campaign_id: {id} ({} runs)\n", c.runs)?;
-        let mut header = vec!["split".to_owned()];
-        header.extend(
-            c.groupby
-                .iter()
-                .map(|g| g.strip_prefix("hparams.").unwrap_or(g).to_owned()),
+    contexts: &[String],
+) -> anyhow::Result<Vec<Vec<PathBuf>>> {
+    let mut saved: Vec<Vec<PathBuf>> = Vec::new();
+    for (s, (folder, plan)) in campaigns.iter().zip(plans) {
+        let c = &s.campaign;
+        saved.push(
+            write_campaign(folder, plan, c, &s.members, metrics, contexts).with_context(|| {
+                format!(
+                    "writing the report files of campaign `{}`",
+                    id_text(c.id.as_ref())
+                )
+            })?,
         );
-        header.push("runs".into());
-        for m in metrics.iter().map(String::as_str).chain(["run_duration"]) {
-            for s in ["mean", "std", "ci95"] {
-                header.push(format!("{m} {s}"));
-            }
-        }
-        writeln!(out, "| {} |", header.join(" | "))?;
-        let aligns: Vec<&str> = header
-            .iter()
-            .enumerate()
-            .map(|(i, _)| if i == 0 { "---" } else { "---:" })
-            .collect();
-        writeln!(out, "| {} |", aligns.join(" | "))?;
-        for g in &c.groups {
-            let mut cells = vec![g.split.clone()];
-            cells.extend(g.keys.iter().map(PyVal::str_form));
-            cells.push(g.runs.to_string());
-            for s in g.metrics.iter().chain(std::iter::once(&g.duration)) {
-                cells.extend([r(s.mean), r(s.std), r(s.ci95)]);
-            }
-            writeln!(out, "| {} |", cells.join(" | "))?;
-        }
-        writeln!(out)?;
     }
-    Ok(())
+    Ok(saved)
 }

@@ -1,0 +1,477 @@
+//! Opening the sources and reading their runs: several repositories read as one, damaged runs
+//! and duplicates reported, `--filter` and the archived-runs rule applied.
+//!
+//! Nothing here prints. What the user should be told comes back as [`Diagnostic`]s, appended
+//! in the order found to the caller's list — also when an error ends the load, so that what
+//! was found before the error is still said. The command layer prints them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use aim_store::{Detail, Node, Repo, RepoError, Run, RunMeta, RunProps, Seg, Trace, Value};
+use anyhow::Context;
+
+use crate::filter::Filter;
+use crate::output::text::suffix;
+
+/// Something the user should be told about the runs read, on stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diagnostic {
+    /// Something is wrong or surprising (`tcbench: warning: …`).
+    Warning(String),
+    /// Information (`tcbench: …`).
+    Note(String),
+}
+
+/// A repository read, with the path it was found under.
+pub struct Source {
+    /// The path as given (or a subfolder of a folder of repositories).
+    pub shown: PathBuf,
+    /// The repository.
+    pub repo: Repo,
+}
+
+/// What to read: the repositories, the filter, whether archived runs are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// Every `--aim-repo`: a repository, or a folder whose immediate subfolders are.
+    pub paths: &'a [PathBuf],
+    /// The `--filter` expression, if any.
+    pub filter: Option<&'a str>,
+    /// Keep archived runs (`--archived`); a filter naming `archived` decides alone.
+    pub archived: bool,
+}
+
+/// The runs read, after `--filter` and the archived-runs rule.
+pub struct Loaded {
+    /// The repositories read, in the order given.
+    pub sources: Vec<Source>,
+    /// Readable runs (archived ones only with `--archived` or a filter naming `archived`),
+    /// in hash order; a hash present in several repositories once.
+    pub runs: Vec<Run>,
+    /// Index into `sources` of each run's repository, by hash.
+    origin: HashMap<String, usize>,
+    /// True when some run could not be read (or was left out as a conflicting duplicate):
+    /// the output is partial.
+    pub partial: bool,
+}
+
+impl Loaded {
+    /// The repository a run was read from.
+    pub fn repo_of(&self, run: &Run) -> &Repo {
+        let i = self.origin.get(run.hash()).copied().unwrap_or(0);
+        match self.sources.get(i).or(self.sources.first()) {
+            Some(s) => &s.repo,
+            None => unreachable!("runs come from a source"),
+        }
+    }
+}
+
+/// Parses `--filter`, if given: a parse error is a one-line error with the column, and the
+/// expression with a caret under it.
+pub fn parse_filter(text: Option<&str>) -> anyhow::Result<Option<Filter>> {
+    text.map(|t| Filter::parse(t).map_err(anyhow::Error::from))
+        .transpose()
+}
+
+/// The repositories directly inside `dir` (hidden folders left out), by name.
+fn repos_inside(dir: &Path) -> anyhow::Result<Vec<(PathBuf, Repo)>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("`{}`", dir.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    names.sort();
+    Ok(names
+        .into_iter()
+        .filter_map(|p| Repo::open(&p).ok().map(|r| (p, r)))
+        .collect())
+}
+
+/// Opens every `--aim-repo`: a repository, or a folder that is not one but whose immediate
+/// subfolders are (each of those); the same repository given twice is read once.
+pub fn open_sources(paths: &[PathBuf], said: &mut Vec<Diagnostic>) -> anyhow::Result<Vec<Source>> {
+    let mut out: Vec<Source> = Vec::new();
+    let mut seen: HashMap<PathBuf, PathBuf> = HashMap::new();
+    for path in paths {
+        let found = match Repo::open(path) {
+            Ok(r) => vec![(path.clone(), r)],
+            Err(RepoError::NotARepo(_)) if path.is_dir() => {
+                let inside = repos_inside(path)?;
+                if inside.is_empty() {
+                    anyhow::bail!(
+                        "`{}` is not an Aim repository (no `.aim` folder with `run_metadata.sqlite`) and none of its subfolders is one; point --aim-repo at the folder that contains `.aim`, or at a folder of such folders",
+                        path.display()
+                    );
+                }
+                inside
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for (shown, repo) in found {
+            let key = std::fs::canonicalize(repo.aim_dir())
+                .unwrap_or_else(|_| repo.aim_dir().to_path_buf());
+            if let Some(first) = seen.get(&key) {
+                said.push(Diagnostic::Warning(format!(
+                    "`{}` is the same repository as `{}`; read once",
+                    shown.display(),
+                    first.display()
+                )));
+                continue;
+            }
+            seen.insert(key, shown.clone());
+            out.push(Source { shown, repo });
+        }
+    }
+    Ok(out)
+}
+
+/// Opens the repositories, reads every run (keeping the user's params and metrics, not
+/// Aim's `__system*` ones, which no command shows), reports damaged runs and applies
+/// `--filter` and the archived-runs rule.
+pub fn load(opts: &Options, said: &mut Vec<Diagnostic>) -> anyhow::Result<Loaded> {
+    load_with(opts, Detail::Full, said)
+}
+
+/// [`load`], reading only `detail` of each run's metadata (all of it when the filter reads
+/// params).
+pub fn load_with(
+    opts: &Options,
+    detail: Detail,
+    said: &mut Vec<Diagnostic>,
+) -> anyhow::Result<Loaded> {
+    load_pruned(opts, detail, RunMeta::keep_user_metrics_and_params, said)
+}
+
+/// [`load_with`], applying `prune` to each run's metadata as soon as it is read.
+pub fn load_pruned(
+    opts: &Options,
+    detail: Detail,
+    prune: impl Fn(&mut RunMeta) + Sync,
+    said: &mut Vec<Diagnostic>,
+) -> anyhow::Result<Loaded> {
+    let filter = parse_filter(opts.filter)?;
+    let detail = match &filter {
+        Some(f) if f.needs_params() => Detail::Full,
+        _ => detail,
+    };
+    let sources = open_sources(opts.paths, said)?;
+    let mut loaded = Loaded {
+        sources,
+        runs: Vec::new(),
+        origin: HashMap::new(),
+        partial: false,
+    };
+    read_runs(&mut loaded, detail, &prune, said)?;
+    loaded.runs.sort_by(|a, b| a.hash().cmp(b.hash()));
+    select(&mut loaded.runs, filter.as_ref(), opts.archived, said);
+    Ok(loaded)
+}
+
+/// Reads the runs of every source into `loaded`, reporting damage, merges and duplicates.
+fn read_runs(
+    loaded: &mut Loaded,
+    detail: Detail,
+    prune: &(impl Fn(&mut RunMeta) + Sync),
+    said: &mut Vec<Diagnostic>,
+) -> anyhow::Result<()> {
+    // position in `runs` of each hash kept, to compare a duplicate with its first copy
+    let mut kept_at: HashMap<String, usize> = HashMap::new();
+    for (i, src) in loaded.sources.iter().enumerate() {
+        let scan = src
+            .repo
+            .scan_pruned(detail, prune)
+            .with_context(|| format!("reading `{}`", src.shown.display()))?;
+        for p in &scan.problems {
+            said.push(Diagnostic::Warning(p.to_string()));
+            loaded.partial = true;
+        }
+        for m in &scan.merges {
+            match m.describe() {
+                Some(line) if m.running() => said.push(Diagnostic::Note(line)),
+                Some(line) => {
+                    said.push(Diagnostic::Warning(line));
+                    loaded.partial = true;
+                }
+                None => {}
+            }
+        }
+        for h in &scan.being_created {
+            said.push(Diagnostic::Note(format!(
+                "run {h} is being created (writer lock, no row in run_metadata.sqlite yet): not shown"
+            )));
+        }
+        for run in scan.runs {
+            let Some(&first) = loaded.origin.get(run.hash()) else {
+                loaded.origin.insert(run.hash().to_owned(), i);
+                kept_at.insert(run.hash().to_owned(), loaded.runs.len());
+                loaded.runs.push(run);
+                continue;
+            };
+            let first_path = loaded
+                .sources
+                .get(first)
+                .map(|s| s.shown.display().to_string())
+                .unwrap_or_default();
+            let same = kept_at
+                .get(run.hash())
+                .and_then(|&k| loaded.runs.get(k))
+                .is_some_and(|r| r.same(&run));
+            if same {
+                said.push(Diagnostic::Warning(format!(
+                    "run {} is in both `{first_path}` and `{}` with the same metadata; counted once",
+                    run.hash(),
+                    src.shown.display()
+                )));
+            } else {
+                said.push(Diagnostic::Warning(format!(
+                    "run {} is in both `{first_path}` and `{}` with different metadata; the copy in `{first_path}` (given first) is used, the other left out",
+                    run.hash(),
+                    src.shown.display()
+                )));
+                loaded.partial = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies `--filter` and the archived-runs rule to `runs`.
+fn select(
+    runs: &mut Vec<Run>,
+    filter: Option<&Filter>,
+    archived: bool,
+    said: &mut Vec<Diagnostic>,
+) {
+    if let Some(f) = filter {
+        for p in f.params_in_no_run(runs) {
+            said.push(Diagnostic::Warning(format!(
+                "--filter: no run has a param `{p}`"
+            )));
+        }
+        let before = runs.len();
+        runs.retain(|r| f.matches(r));
+        said.push(Diagnostic::Note(format!(
+            "--filter: {} of {before} run{} match",
+            runs.len(),
+            suffix(before)
+        )));
+    }
+    // a filter naming `archived` decides alone; otherwise archived runs are hidden
+    let archived_decided = filter.is_some_and(Filter::mentions_archived);
+    if !archived && !archived_decided {
+        let before = runs.len();
+        runs.retain(|r| !r.props.archived);
+        let hidden = before - runs.len();
+        if hidden > 0 {
+            let pron = if hidden == 1 { "it" } else { "them" };
+            said.push(Diagnostic::Note(format!(
+                "{hidden} archived run{} not shown; --archived includes {pron}",
+                suffix(hidden)
+            )));
+        }
+    }
+}
+
+/// Sorts runs as Aim's `query_runs` lists them, and so the original: newest created first
+/// (runs without a creation time last, ties by hash).
+pub fn sort_newest_first(runs: &mut [Run]) {
+    runs.sort_by(|a, b| {
+        b.props
+            .creation_time
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.props.creation_time.unwrap_or(f64::NEG_INFINITY))
+            .then_with(|| a.hash().cmp(b.hash()))
+    });
+}
+
+/// The metric names (Aim's `__system*` left out) and the context `subset` values of a set of
+/// runs, as the original's `get_metric_names` / `get_context_names`.
+pub fn metrics_and_contexts(runs: &[Run]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut metrics = BTreeSet::new();
+    let mut contexts = BTreeSet::new();
+    for run in runs {
+        for t in run
+            .meta
+            .traces
+            .iter()
+            .filter(|t| t.is_metric() && !t.is_system())
+        {
+            metrics.insert(t.name.clone());
+            if let Some(s) = t.subset() {
+                contexts.insert(s.to_owned());
+            }
+        }
+    }
+    (metrics, contexts)
+}
+
+/// Equality of two copies of a run, by value: as `==`, except that a float is the same as
+/// itself bit for bit — a NaN param is the same NaN in both copies, and `-0.0` is not `0.0`.
+trait Same {
+    fn same(&self, other: &Self) -> bool;
+}
+
+impl Same for f64 {
+    fn same(&self, other: &Self) -> bool {
+        self.to_bits() == other.to_bits() || (self.is_nan() && other.is_nan())
+    }
+}
+
+impl<T: Same> Same for Option<T> {
+    fn same(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Some(a), Some(b)) => a.same(b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl<T: Same> Same for Vec<T> {
+    fn same(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a.same(b))
+    }
+}
+
+impl<A: Same, B: Same> Same for (A, B) {
+    fn same(&self, other: &Self) -> bool {
+        self.0.same(&other.0) && self.1.same(&other.1)
+    }
+}
+
+/// Types without floats: `==`.
+macro_rules! same_by_eq {
+    ($($t:ty),*) => {$(
+        impl Same for $t {
+            fn same(&self, other: &Self) -> bool {
+                self == other
+            }
+        }
+    )*};
+}
+same_by_eq!(bool, i64, String, Seg);
+
+impl Same for Value {
+    fn same(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Float(a), Value::Float(b)) => a.same(b),
+            (Value::Float(_), _) | (_, Value::Float(_)) => false,
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl Same for Node {
+    fn same(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Node::Float(a), Node::Float(b)) => a.same(b),
+            (Node::List(a), Node::List(b)) => a.same(b),
+            (Node::Dict(a), Node::Dict(b)) => a.same(b),
+            (
+                Node::Object {
+                    type_name: ta,
+                    fields: fa,
+                },
+                Node::Object {
+                    type_name: tb,
+                    fields: fb,
+                },
+            ) => ta == tb && fa.same(fb),
+            (Node::Float(_) | Node::List(_) | Node::Dict(_) | Node::Object { .. }, _)
+            | (_, Node::Float(_) | Node::List(_) | Node::Dict(_) | Node::Object { .. }) => false,
+            (a, b) => a == b,
+        }
+    }
+}
+
+impl Same for Trace {
+    fn same(&self, other: &Self) -> bool {
+        let Trace {
+            name,
+            ctx_id,
+            context,
+            dtype,
+            version,
+            first,
+            first_step,
+            last,
+            last_step,
+            max,
+            min,
+        } = self;
+        name.same(&other.name)
+            && ctx_id.same(&other.ctx_id)
+            && context.as_ref().same(other.context.as_ref())
+            && dtype.same(&other.dtype)
+            && version.same(&other.version)
+            && first.same(&other.first)
+            && first_step.same(&other.first_step)
+            && last.same(&other.last)
+            && last_step.same(&other.last_step)
+            && max.same(&other.max)
+            && min.same(&other.min)
+    }
+}
+
+impl Same for Run {
+    fn same(&self, other: &Self) -> bool {
+        let Run {
+            props:
+                RunProps {
+                    hash,
+                    name,
+                    description,
+                    archived,
+                    creation_time,
+                    finalized_at,
+                    experiment,
+                    tags,
+                },
+            meta:
+                RunMeta {
+                    attrs,
+                    end_time,
+                    traces,
+                },
+        } = self;
+        let (p, m) = (&other.props, &other.meta);
+        hash.same(&p.hash)
+            && name.same(&p.name)
+            && description.same(&p.description)
+            && archived.same(&p.archived)
+            && creation_time.same(&p.creation_time)
+            && finalized_at.same(&p.finalized_at)
+            && experiment.same(&p.experiment)
+            && tags.same(&p.tags)
+            && attrs.same(&m.attrs)
+            && end_time.same(&m.end_time)
+            && traces.same(&m.traces)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_the_same_as_their_debug_text_says() {
+        let floats = [0.0, -0.0, 1.5, f64::NAN, -f64::NAN, f64::INFINITY];
+        for a in floats {
+            for b in floats {
+                let by_text = format!("{a:?}") == format!("{b:?}");
+                assert_eq!(a.same(&b), by_text, "{a:?} vs {b:?}");
+                let (na, nb) = (
+                    Node::List(vec![Node::Float(a)]),
+                    Node::List(vec![Node::Float(b)]),
+                );
+                assert_eq!(na.same(&nb), by_text);
+                assert_eq!(Value::Float(a).same(&Value::Float(b)), by_text);
+            }
+        }
+        assert!(!Node::Int(1).same(&Node::Float(1.0)));
+        assert!(Node::Str("a".into()).same(&Node::Str("a".into())));
+    }
+}
