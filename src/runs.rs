@@ -336,6 +336,17 @@ impl<T: Same> Same for Vec<T> {
     }
 }
 
+impl Same for aim_store::EndTime {
+    fn same(&self, other: &Self) -> bool {
+        use aim_store::EndTime;
+        match (self, other) {
+            (EndTime::At(a), EndTime::At(b)) => a.same(b),
+            (EndTime::Open, EndTime::Open) | (EndTime::NotRecorded, EndTime::NotRecorded) => true,
+            _ => false,
+        }
+    }
+}
+
 impl<A: Same, B: Same> Same for (A, B) {
     fn same(&self, other: &Self) -> bool {
         self.0.same(&other.0) && self.1.same(&other.1)
