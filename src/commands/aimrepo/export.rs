@@ -31,7 +31,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
-use crate::cli::RepoArgs;
+use crate::cli::ExportArgs;
 use crate::commands::Status;
 use crate::frame::json_dumps_unicode as json_text;
 use crate::printer;
@@ -64,25 +64,6 @@ const PROPERTIES: [&str; 9] = [
     "end_time",
     "tags",
 ];
-
-/// `tcbench aimrepo export` (clap types of this subcommand, kept with it).
-#[derive(Debug, clap::Args)]
-pub struct ExportArgs {
-    #[command(flatten)]
-    pub repo: RepoArgs,
-    /// Folder to create, holding runs.parquet and metrics.parquet (it must not exist, or be empty).
-    #[arg(long, value_name = "DIR")]
-    pub output: PathBuf,
-    /// One row per trace in metrics.parquet: the point at the highest step (the final value).
-    #[arg(long = "final-only")]
-    pub final_only: bool,
-    /// Include Aim's own system params (`__system_params`) and resource metrics (`__system__*`).
-    #[arg(long)]
-    pub system: bool,
-    /// Replace an existing --output folder holding nothing but a previous export's files.
-    #[arg(long)]
-    pub force: bool,
-}
 
 fn keep_metrics(meta: &mut RunMeta, system: bool) {
     if system {

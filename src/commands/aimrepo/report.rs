@@ -10,7 +10,7 @@ use aim_store::{par_map, Run, Seqs, Trace, Value};
 use anyhow::{bail, Context};
 
 use crate::aggregate::{np_round, stats, Stats};
-use crate::cli::{ReportArgs, ReportFormat, ValueKind};
+use crate::cli::{csv_list, ReportArgs, ReportFormat, ValueKind};
 use crate::commands::Status;
 use crate::frame::param_columns;
 use crate::printer;
@@ -74,17 +74,6 @@ pub struct Campaign {
     pub groupby: Vec<String>,
     /// The groups, sorted by split then keys.
     pub groups: Vec<Group>,
-}
-
-/// The names of a comma-separated list, each once, in the order first given.
-fn csv_list(s: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for x in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
-        if !out.iter().any(|o| o == x) {
-            out.push(x.to_owned());
-        }
-    }
-    out
 }
 
 /// A metric value as a number, with the integer it is when tracked as one.
@@ -221,7 +210,7 @@ fn distinct(values: impl Iterator<Item = PyVal>) -> Vec<PyVal> {
 }
 
 /// The group-by columns of a campaign.
-fn resolve_groupby(arg: Option<&str>, rows: &[&RunRow]) -> anyhow::Result<Vec<String>> {
+fn resolve_groupby(arg: Option<&[String]>, rows: &[&RunRow]) -> anyhow::Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
     for r in rows {
         for (k, _) in &r.columns {
