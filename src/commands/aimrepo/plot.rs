@@ -111,7 +111,7 @@ impl Request {
             let scene = plot::layout(&figure_data(c, &id, metrics, contexts, value), &tf);
             let bytes = match self.format {
                 Format::Svg => plot::svg::render(&scene).into_bytes(),
-                Format::Png => plot::raster::render_png(&scene, &tf),
+                Format::Png => plot::raster::render_png(&scene, &tf)?,
             };
             write_atomic(path, |f| {
                 use std::io::Write;
