@@ -1,9 +1,15 @@
-//! The command line, as clap types only: `tcbench aimrepo {ls, properties, …}`.
-//! Option names and defaults follow the original Python tcbench.
+//! The command line, as clap types only: every subcommand's arguments, one struct each
+//! (`tcbench aimrepo {ls, properties, report, merge, doctor, export}`, `tcbench completions`,
+//! `tcbench man`). Option names and defaults follow the original Python tcbench.
+//!
+//! One convention: a doc comment's first paragraph is the `-h` help (at most 100
+//! characters); the details go in further paragraphs, shown by `--help` and the manual pages.
+//! Comma-separated lists are split by clap (`value_delimiter`); what a list means (trimmed
+//! names, each once, empty ones dropped) is `tcbench::report::config::name_list`.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 /// Inspect, summarize and merge Aim experiment repositories, natively and read-only.
 #[derive(Debug, Parser)]
@@ -21,9 +27,9 @@ pub enum Command {
     #[command(subcommand)]
     Aimrepo(Aimrepo),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions(crate::commands::generate::CompletionsArgs),
+    Completions(CompletionsArgs),
     /// Print the manual page, or write one page per command into --dir.
-    Man(crate::commands::generate::ManArgs),
+    Man(ManArgs),
 }
 
 /// `tcbench aimrepo …`
@@ -36,23 +42,31 @@ pub enum Aimrepo {
     /// Summarize runs performance metrics.
     Report(ReportArgs),
     /// Coalesce different AIM repos into a single new repo.
-    Merge(crate::commands::aimrepo::merge::MergeArgs),
-    /// Check a repository's health (read-only): damaged chunks, unfinished runs, stale locks, an index that hides runs; each problem with the Aim command that fixes it.
-    Doctor(crate::commands::aimrepo::doctor::DoctorArgs),
+    Merge(MergeArgs),
+    /// Check a repository's health (read-only), each problem with the Aim command that fixes it.
+    ///
+    /// It looks for damaged chunks, unfinished runs, stale locks and an index that hides runs.
+    Doctor(DoctorArgs),
     /// Write runs and metrics as a tidy Parquet dataset (runs.parquet, metrics.parquet).
-    Export(crate::commands::aimrepo::export::ExportArgs),
+    Export(ExportArgs),
 }
 
 /// Options shared by the commands that read a repository.
 #[derive(Debug, Args)]
 pub struct RepoArgs {
-    /// AIM repository location: the folder holding `.aim`, the `.aim` folder itself, or a folder whose subfolders are repositories; repeat to read several repositories as one.
+    /// AIM repository location; repeat to read several repositories as one.
+    ///
+    /// The folder holding `.aim`, the `.aim` folder itself, or a folder whose subfolders are
+    /// repositories.
     #[arg(long = "aim-repo", value_name = "PATH", default_value = "./aim-repo")]
     pub aim_repo: Vec<PathBuf>,
     /// Include archived runs (hidden by default, as Aim and the original do).
     #[arg(long)]
     pub archived: bool,
-    /// Only runs matching EXPR, e.g. 'hparams.flowpic_dim == 32 and not archived' (see the README; naming `archived` in EXPR lifts the default hiding of archived runs).
+    /// Only runs matching EXPR, e.g. 'hparams.flowpic_dim == 32 and not archived'.
+    ///
+    /// The language is described in the README. Naming `archived` in EXPR lifts the default
+    /// hiding of archived runs.
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
 }
@@ -130,14 +144,17 @@ pub struct ReportArgs {
     #[arg(long = "campaign-id", value_name = "ID")]
     pub campaign_id: Option<String>,
     /// Comma separated list of metrics to consider.
-    #[arg(long, value_name = "LIST", default_value = "acc")]
-    pub metrics: String,
-    /// Comma separated list of contexts (test split names) to consider [default: every context whose name starts with `test`].
-    #[arg(long, value_name = "LIST")]
-    pub contexts: Option<String>,
-    /// Comma separated list of hyper-parameters to group by (with or without the `hparams.` prefix) [default: every hyper-parameter with more than one value, except campaign_exp_idx, seed and split_index].
-    #[arg(long, value_name = "LIST")]
-    pub groupby: Option<String>,
+    #[arg(long, value_name = "LIST", default_value = "acc", value_delimiter = ',', action = ArgAction::Set)]
+    pub metrics: Vec<String>,
+    /// Comma separated list of contexts (test split names) [default: those starting with `test`].
+    #[arg(long, value_name = "LIST", value_delimiter = ',', action = ArgAction::Set)]
+    pub contexts: Option<Vec<String>>,
+    /// Comma separated list of hyper-parameters to group by [default: those with several values].
+    ///
+    /// A name is given with or without the `hparams.` prefix. By default every hyper-parameter
+    /// with more than one value is a key, except campaign_exp_idx, seed and split_index.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', action = ArgAction::Set)]
+    pub groupby: Option<Vec<String>>,
     /// Folder where to store output reports [default: the repository folder].
     #[arg(long = "output-folder", value_name = "PATH")]
     pub output_folder: Option<PathBuf>,
@@ -150,9 +167,100 @@ pub struct ReportArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
-    /// Also draw the summary (mean and 95% CI of each group, one panel per context) as FILE, a .svg or .png; with several campaigns, one FILE_<campaign_id> each.
+    /// Also draw the summary as FILE, a .svg or .png.
+    ///
+    /// The figure shows the mean and 95% CI of each group, one panel per context; with several
+    /// campaigns, one FILE_<campaign_id> each.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+}
+
+/// `tcbench aimrepo merge`
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// AIM repository to merge (repeat --src for each repository).
+    #[arg(long = "src", value_name = "PATH", required = true)]
+    pub src: Vec<PathBuf>,
+    /// New AIM repository to create (it must not exist, or be an empty folder).
+    #[arg(long = "dst", value_name = "PATH", default_value = "aim-repo")]
+    pub dst: PathBuf,
+    /// Add the runs to the existing AIM repository at --dst.
+    ///
+    /// Its `meta/index` is removed: derived data that would hide them.
+    #[arg(long)]
+    pub append: bool,
+    /// When copies of a run differ, keep the first and report the others (default: error, nothing written).
+    #[arg(long = "skip-duplicates")]
+    pub skip_duplicates: bool,
+    /// Leave out runs still being written (default: copy a crash-consistent snapshot).
+    #[arg(long = "skip-active")]
+    pub skip_active: bool,
+    /// Print what would be copied, write nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
+    /// Only copy the runs matching EXPR (same language as ls/properties/report).
+    ///
+    /// Archived runs are copied unless EXPR leaves them out, e.g. with `not archived`.
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+}
+
+/// Output format of `doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    /// One paragraph per finding, with its fix.
+    Text,
+    /// A JSON object.
+    Json,
+}
+
+/// `tcbench aimrepo doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// AIM repository location: the folder holding `.aim`, or the `.aim` folder itself.
+    #[arg(long = "aim-repo", value_name = "PATH", default_value = "./aim-repo")]
+    pub aim_repo: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
+    pub format: DoctorFormat,
+}
+
+/// `tcbench aimrepo export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Folder to create, holding runs.parquet and metrics.parquet (it must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// One row per trace in metrics.parquet: the point at the highest step (the final value).
+    #[arg(long = "final-only")]
+    pub final_only: bool,
+    /// Include Aim's own system params (`__system_params`) and resource metrics (`__system__*`).
+    #[arg(long)]
+    pub system: bool,
+    /// Replace an existing --output folder holding nothing but a previous export's files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `tcbench completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `tcbench man`
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per command into this folder instead of printing tcbench(1).
+    ///
+    /// The pages are tcbench.1, tcbench-aimrepo.1, tcbench-aimrepo-export.1, …; the folder is
+    /// created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -21,26 +21,11 @@ fn main() -> ExitCode {
             if printer::stdout_closed() || is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("tcbench: error: {}", error_line(&err));
+            // the error and its causes, `: `-separated (no error repeats its cause as its source)
+            eprintln!("tcbench: error: {err:#}");
             commands::Status::Failure.into()
         }
     }
-}
-/// The error and its causes on one line, `: `-separated, as anyhow's `{:#}` prints them —
-/// except that a cause whose text the line already holds is not repeated (our I/O errors
-/// name their cause in their own message, and also give it as their source).
-fn error_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if line.is_empty() {
-            line = text;
-        } else if !line.contains(&text) {
-            line.push_str(": ");
-            line.push_str(&text);
-        }
-    }
-    line
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

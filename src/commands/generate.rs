@@ -2,29 +2,12 @@
 //! generated from the clap definition of the command line, so they never drift from it.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::CommandFactory;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::commands::Status;
-
-/// `tcbench man`
-#[derive(Debug, clap::Args)]
-pub struct ManArgs {
-    /// Write one page per command (tcbench.1, tcbench-aimrepo.1, tcbench-aimrepo-export.1, …) into this folder, created if missing, instead of printing tcbench(1).
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
-
-/// `tcbench completions`
-#[derive(Debug, clap::Args)]
-pub struct CompletionsArgs {
-    /// The shell to complete for.
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
-}
 
 /// Prints the completion script for a shell on stdout.
 pub fn completions(args: &CompletionsArgs) -> anyhow::Result<Status> {

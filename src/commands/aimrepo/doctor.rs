@@ -3,33 +3,14 @@
 //! command line and the rendering). Exit 0 healthy, 3 problems found, 1 unreadable.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aim_store::health::{self, Finding, Fix, Health, IndexState, Severity};
 use aim_store::Repo;
 use anyhow::Context;
 
+use crate::cli::{DoctorArgs, DoctorFormat};
 use crate::commands::Status;
-
-/// Output format of `doctor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DoctorFormat {
-    /// One paragraph per finding, with its fix.
-    Text,
-    /// A JSON object.
-    Json,
-}
-
-/// `tcbench aimrepo doctor` (clap types of this subcommand, kept with it).
-#[derive(Debug, clap::Args)]
-pub struct DoctorArgs {
-    /// AIM repository location: the folder holding `.aim`, or the `.aim` folder itself.
-    #[arg(long = "aim-repo", value_name = "PATH", default_value = "./aim-repo")]
-    pub aim_repo: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
-    pub format: DoctorFormat,
-}
 
 /// A path as a shell word (single-quoted unless plainly safe).
 fn shell_word(s: &str) -> String {

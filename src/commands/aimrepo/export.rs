@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
+use aim_store::staging::Tag;
 use aim_store::{Node, Row, Run, RunMeta, Seg, Seqs, Trace, Value};
 use anyhow::{bail, Context};
 use arrow_array::builder::{ListBuilder, StringBuilder};
@@ -31,10 +32,11 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
-use crate::cli::RepoArgs;
+use crate::cli::ExportArgs;
 use crate::commands::Status;
 use crate::printer;
 use tcbench::frame::json_dumps_unicode as json_text;
+use tcbench::output::text::plural;
 
 /// Rows per Parquet row group, and per batch a trace is streamed in.
 pub const BATCH: usize = 65_536;
@@ -64,25 +66,6 @@ const PROPERTIES: [&str; 9] = [
     "end_time",
     "tags",
 ];
-
-/// `tcbench aimrepo export` (clap types of this subcommand, kept with it).
-#[derive(Debug, clap::Args)]
-pub struct ExportArgs {
-    #[command(flatten)]
-    pub repo: RepoArgs,
-    /// Folder to create, holding runs.parquet and metrics.parquet (it must not exist, or be empty).
-    #[arg(long, value_name = "DIR")]
-    pub output: PathBuf,
-    /// One row per trace in metrics.parquet: the point at the highest step (the final value).
-    #[arg(long = "final-only")]
-    pub final_only: bool,
-    /// Include Aim's own system params (`__system_params`) and resource metrics (`__system__*`).
-    #[arg(long)]
-    pub system: bool,
-    /// Replace an existing --output folder holding nothing but a previous export's files.
-    #[arg(long)]
-    pub force: bool,
-}
 
 fn keep_metrics(meta: &mut RunMeta, system: bool) {
     if system {
@@ -145,7 +128,7 @@ fn resolve_output(out: &Path) -> anyhow::Result<PathBuf> {
 /// Removes the leftovers of killed exports into `parent/name` (ours by name, owner file and
 /// a process that is gone) and names the others; refuses while another export into it runs.
 fn clean_leftovers(parent: &Path, name: &str, shown: &Path) -> anyhow::Result<()> {
-    use aim_store::staging::{self, State, Tag};
+    use aim_store::staging::{self, State};
     for l in staging::leftovers(parent, &format!(".{name}"), Tag::Export) {
         let pid = l.pid.map(|p| format!(" (process {p})")).unwrap_or_default();
         match l.state {
@@ -201,31 +184,21 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
         );
     }
     clean_leftovers(&parent, &name, shown)?;
-    let tag = aim_store::staging::Tag::Export;
-    let tmp = aim_store::write::staging::create(&parent, &format!(".{name}"), tag)
-        .with_context(|| format!("creating a folder in `{}`", parent.display()))?;
-    let result = (|| {
-        let plan = Plan::new(&loaded.runs);
-        write_runs(&tmp.join("runs.parquet"), &loaded.runs)?;
-        let stats = write_metrics(
-            &tmp.join("metrics.parquet"),
-            &loaded,
-            &loaded.runs,
-            &plan,
-            args.final_only,
-        )?;
-        let owner = tmp.join(tag.owner());
-        std::fs::remove_file(&owner).with_context(|| format!("removing `{}`", owner.display()))?;
-        place(&tmp, out, existing.as_deref(), &parent, &name)?;
-        Ok::<_, anyhow::Error>(stats)
-    })();
-    let stats = match result {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
-    };
+    let staged = Staged::create(&parent, &name)?;
+    let tmp = &staged.path;
+    let plan = Plan::new(&loaded.runs);
+    write_runs(&tmp.join("runs.parquet"), &loaded.runs)?;
+    let stats = write_metrics(
+        &tmp.join("metrics.parquet"),
+        &loaded,
+        &loaded.runs,
+        &plan,
+        args.final_only,
+    )?;
+    let owner = tmp.join(Tag::Export.owner());
+    std::fs::remove_file(&owner).with_context(|| format!("removing `{}`", owner.display()))?;
+    place(tmp, out, existing.as_deref(), &parent, &name)?;
+    staged.placed();
     let mut status = loaded.status;
     if stats.failed > 0 {
         status = Status::Partial;
@@ -241,8 +214,36 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
     Ok(status)
 }
 
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+/// The staging folder an export is assembled in (`aim_store::staging`, so that the leftover
+/// of a killed export is recognised): removed with what it holds when dropped before
+/// [`Staged::placed`], so that an error (or a panic) leaves nothing behind.
+struct Staged {
+    path: PathBuf,
+    placed: bool,
+}
+
+impl Staged {
+    fn create(parent: &Path, name: &str) -> anyhow::Result<Staged> {
+        let path = aim_store::write::staging::create(parent, &format!(".{name}"), Tag::Export)
+            .with_context(|| format!("creating a folder in `{}`", parent.display()))?;
+        Ok(Staged {
+            path,
+            placed: false,
+        })
+    }
+
+    /// The folder was renamed into place: nothing left to remove.
+    fn placed(mut self) {
+        self.placed = true;
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.placed {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }
 
 /// Renames the finished temporary folder to `out`; a previous export (or an empty folder)
@@ -263,7 +264,7 @@ fn place(
         Some(old) => {
             let aside = parent.join(format!(
                 ".{name}{}-old",
-                aim_store::staging::own_suffix(aim_store::staging::Tag::Export)
+                aim_store::staging::own_suffix(Tag::Export)
             ));
             rename(old, &aside)?;
             if let Err(e) = rename(tmp, out) {

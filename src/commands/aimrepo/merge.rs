@@ -11,35 +11,11 @@ use std::time::{Duration, Instant};
 use aim_store::write::merge::{self, Destination, Options, Plan, Progress};
 use anyhow::Context;
 
+use crate::cli::MergeArgs;
 use crate::commands::Status;
 use crate::printer;
 use tcbench::output::console::richtable::{Border, Justify, Table};
-
-/// `tcbench aimrepo merge` (clap types of this subcommand, kept with it).
-#[derive(Debug, clap::Args)]
-pub struct MergeArgs {
-    /// AIM repository to merge (repeat --src for each repository).
-    #[arg(long = "src", value_name = "PATH", required = true)]
-    pub src: Vec<PathBuf>,
-    /// New AIM repository to create (it must not exist, or be an empty folder).
-    #[arg(long = "dst", value_name = "PATH", default_value = "aim-repo")]
-    pub dst: PathBuf,
-    /// Add the runs to the existing AIM repository at --dst (its `meta/index` is removed: derived data that would hide them).
-    #[arg(long)]
-    pub append: bool,
-    /// When copies of a run differ, keep the first and report the others (default: error, nothing written).
-    #[arg(long = "skip-duplicates")]
-    pub skip_duplicates: bool,
-    /// Leave out runs still being written (default: copy a crash-consistent snapshot).
-    #[arg(long = "skip-active")]
-    pub skip_active: bool,
-    /// Print what would be copied, write nothing.
-    #[arg(long = "dry-run")]
-    pub dry_run: bool,
-    /// Only copy the runs matching EXPR (same language as ls/properties/report; archived runs are copied unless EXPR leaves them out, e.g. with `not archived`).
-    #[arg(long, value_name = "EXPR")]
-    pub filter: Option<String>,
-}
+use tcbench::output::text::plural;
 
 /// Sizes as `du -h` would print them, in binary units.
 fn size_text(bytes: u64) -> String {
@@ -54,10 +30,6 @@ fn size_text(bytes: u64) -> String {
         Some(&"B") | None => format!("{bytes} B"),
         Some(u) => format!("{v:.1} {u}"),
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 fn sources_table(plan: &Plan) -> String {

@@ -63,11 +63,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<Status> {
         return Ok(status);
     }
     super::note_unfinished(&loaded.runs);
-    let list = |s: &str| -> Vec<String> { s.split(',').map(str::to_owned).collect() };
     let opts = report::Options {
-        metrics: list(&args.metrics),
-        contexts: args.contexts.as_deref().map(list),
-        groupby: args.groupby.as_deref().map(list),
+        metrics: args.metrics.clone(),
+        contexts: args.contexts.clone(),
+        groupby: args.groupby.clone(),
         campaign_id: args.campaign_id.clone(),
         value: value_kind(args.value),
     };
