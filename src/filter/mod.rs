@@ -236,7 +236,7 @@ mod tests {
                             .collect(),
                     ),
                 )]),
-                end_time: None,
+                end_time: aim_store::EndTime::NotRecorded,
                 traces: Vec::new(),
             },
         }
