@@ -55,7 +55,15 @@ pub fn lock_dir(dir: &Path) -> Result<Option<DirLock>, LockError> {
     match flock(&file, FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Some(DirLock { _file: file })),
         Err(e) if e == Errno::WOULDBLOCK || e == Errno::INTR => {
-            Err(LockError::Busy(crate::liveness::lock_holder_of(dir)))
+            match crate::liveness::lock_holder_of(dir) {
+                Some(pid) => Err(LockError::Busy(Some(pid))),
+                // no holder to name: it may have just let go (a merge finishing); one more
+                // try takes the lock then, or refuses without a pid
+                None => match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+                    Ok(()) => Ok(Some(DirLock { _file: file })),
+                    Err(_) => Err(LockError::Busy(None)),
+                },
+            }
         }
         Err(_) => Ok(None),
     }
