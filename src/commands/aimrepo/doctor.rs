@@ -11,6 +11,7 @@ use anyhow::Context;
 
 use crate::cli::{DoctorArgs, DoctorFormat};
 use crate::commands::Status;
+use tcbench::output::text::suffix;
 
 /// A path as a shell word (single-quoted unless plainly safe).
 fn shell_word(s: &str) -> String {
@@ -118,7 +119,7 @@ fn render_text(
         "repository `{}`: {} run{}, {index}",
         repo_arg.display(),
         h.runs,
-        if h.runs == 1 { "" } else { "s" }
+        suffix(h.runs)
     )?;
     for f in &h.findings {
         write_finding(out, f, root)?;
@@ -130,7 +131,7 @@ fn render_text(
         writeln!(
             out,
             "{n} problem{} found; apply the fixes in the order shown",
-            if n == 1 { "" } else { "s" }
+            suffix(n)
         )?;
     }
     Ok(())

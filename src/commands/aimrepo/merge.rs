@@ -15,7 +15,7 @@ use crate::cli::MergeArgs;
 use crate::commands::Status;
 use crate::printer;
 use tcbench::output::console::richtable::{Border, Justify, Table};
-use tcbench::output::text::plural;
+use tcbench::output::text::{plural, suffix};
 
 /// Sizes as `du -h` would print them, in binary units.
 fn size_text(bytes: u64) -> String {
@@ -140,7 +140,7 @@ fn select(
                 "--filter: {} of {} run{} of `{}` match",
                 picked.len(),
                 scan.runs.len(),
-                if scan.runs.len() == 1 { "" } else { "s" },
+                suffix(scan.runs.len()),
                 src.display()
             ),
         ));
