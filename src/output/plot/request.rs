@@ -110,7 +110,7 @@ impl Request {
             let scene = super::layout(&figure_data(c, &id, metrics, contexts, value), &tf);
             let bytes = match self.format {
                 Format::Svg => super::svg::render(&scene).into_bytes(),
-                Format::Png => super::raster::render_png(&scene, &tf)?,
+                Format::Png => super::raster::render_png(&scene, &tf),
             };
             write_atomic(path, |f| {
                 use std::io::Write;
