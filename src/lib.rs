@@ -1,5 +1,5 @@
 //! `tcbench` as a library: the pipeline behind `tcbench aimrepo`, callable in-process (by the
-//! CLI in `main.rs`, and by the Python package to come).
+//! CLI in `main.rs`, and by the Python package in `python/`).
 //!
 //! Data flows one way, one module per stage:
 //!
@@ -16,12 +16,21 @@
 //! - [`output`]: renderers over any [`std::io::Write`] (`console`), the report's files
 //!   (`files`), the plots (`plot`), where files may go (`dest`), shared wording (`text`).
 //!
-//! Nothing here prints: the binary's command layer decides what goes to stdout and stderr.
+//! The pipeline prints nothing. Above it sits the command layer, the only code that prints:
+//! clap's arguments ([`cli`]), one thin file per subcommand and the dispatch ([`commands`],
+//! whose [`commands::main`] is the whole command line) and `printer`. It is part of the
+//! library so that the binary and the Python wheel's `tcbench-rs` run the same program.
 
+// the command layer names the pipeline by the crate's name, as a dependent crate would
+extern crate self as tcbench;
+
+pub mod cli;
+pub mod commands;
 pub mod filter;
 pub mod frame;
 pub mod output;
 pub mod properties;
+mod printer;
 pub mod pyfmt;
 pub mod report;
 pub mod runs;

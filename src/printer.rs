@@ -61,6 +61,11 @@ pub fn console_width() -> usize {
     80
 }
 
+/// An error on stderr (the command then fails).
+pub fn error(msg: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "tcbench: error: {msg}");
+}
+
 /// A warning on stderr.
 pub fn warn(msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "tcbench: warning: {msg}");
