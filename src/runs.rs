@@ -59,11 +59,19 @@ pub struct Loaded {
 impl Loaded {
     /// The repository a run was read from.
     pub fn repo_of(&self, run: &Run) -> &Repo {
-        let i = self.origin.get(run.hash()).copied().unwrap_or(0);
-        match self.sources.get(i).or(self.sources.first()) {
+        match self
+            .sources
+            .get(self.source_of(run))
+            .or(self.sources.first())
+        {
             Some(s) => &s.repo,
             None => unreachable!("runs come from a source"),
         }
+    }
+
+    /// The index in [`Loaded::sources`] of the repository a run was read from.
+    pub fn source_of(&self, run: &Run) -> usize {
+        self.origin.get(run.hash()).copied().unwrap_or(0)
     }
 }
 

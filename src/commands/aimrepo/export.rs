@@ -141,17 +141,12 @@ fn clean_leftovers(parent: &Path, name: &str, shown: &Path) -> anyhow::Result<()
 pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
     let shown = &args.output;
     let out = &resolve_output(shown)?;
+    if args.hive {
+        return run_hive(args, out);
+    }
     let existing = check_output(out, args.force)?;
-    let system = args.system;
-    let loaded = super::load_pruned(&args.repo, aim_store::Detail::Full, |m| {
-        keep_metrics(m, system)
-    })?;
-    let aim_dirs: Vec<PathBuf> = loaded
-        .sources
-        .iter()
-        .map(|s| tcbench::output::dest::resolve(s.repo.aim_dir()))
-        .collect();
-    tcbench::output::dest::refuse_inside_aim(shown, "--output", &aim_dirs)?;
+    let loaded = load(args)?;
+    refuse_inside_aim(&loaded, shown)?;
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -167,28 +162,12 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
         );
     }
     clean_leftovers(&parent, &name, shown)?;
-    let staged = Staged::create(&parent, &name)?;
-    let tmp = &staged.path;
-    let select = Selection {
-        no_system: !system,
-        ..Selection::default()
+    let target = Target {
+        parent: &parent,
+        name: &name,
+        existing: existing.as_deref(),
     };
-    let pick = if args.final_only {
-        Pick::Last
-    } else {
-        Pick::All
-    };
-    let plan = Metrics::new(&loaded.runs, &select, pick);
-    write_batch(&tmp.join("runs.parquet"), &runs_batch(&loaded.runs)?)?;
-    let stats = write_metrics(&tmp.join("metrics.parquet"), &loaded, &loaded.runs, &plan)?;
-    let owner = tmp.join(Tag::Export.owner());
-    std::fs::remove_file(&owner).with_context(|| format!("removing `{}`", owner.display()))?;
-    place(tmp, out, existing.as_deref(), &parent, &name)?;
-    staged.placed();
-    let mut status = loaded.status;
-    if stats.failed > 0 {
-        status = Status::Partial;
-    }
+    let stats = export_into(args, &loaded, &loaded.runs, &target)?;
     writeln!(
         printer::stdout(),
         "exported {} and {} ({}) into `{}`",
@@ -197,7 +176,173 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
         plural(stats.traces, "trace"),
         shown.display()
     )?;
-    Ok(status)
+    Ok(status(&loaded, &stats))
+}
+
+fn load(args: &ExportArgs) -> anyhow::Result<super::Loaded> {
+    let system = args.system;
+    super::load_pruned(&args.repo, aim_store::Detail::Full, |m| {
+        keep_metrics(m, system)
+    })
+}
+
+fn status(loaded: &super::Loaded, stats: &Stats) -> Status {
+    if stats.failed > 0 {
+        Status::Partial
+    } else {
+        loaded.status
+    }
+}
+
+fn refuse_inside_aim(loaded: &super::Loaded, shown: &Path) -> anyhow::Result<()> {
+    let aim_dirs: Vec<PathBuf> = loaded
+        .sources
+        .iter()
+        .map(|s| tcbench::output::dest::resolve(s.repo.aim_dir()))
+        .collect();
+    tcbench::output::dest::refuse_inside_aim(shown, "--output", &aim_dirs)
+}
+
+/// Where one export folder goes: `parent/name`, replacing `existing` if any.
+struct Target<'a> {
+    parent: &'a Path,
+    name: &'a str,
+    existing: Option<&'a Path>,
+}
+
+/// Writes `runs.parquet` and `metrics.parquet` of `runs` into a staging folder beside the
+/// target, then renames it into place.
+fn export_into(
+    args: &ExportArgs,
+    loaded: &super::Loaded,
+    runs: &[Run],
+    target: &Target,
+) -> anyhow::Result<Stats> {
+    let staged = Staged::create(target.parent, target.name)?;
+    let tmp = &staged.path;
+    let select = Selection {
+        no_system: !args.system,
+        ..Selection::default()
+    };
+    let pick = if args.final_only {
+        Pick::Last
+    } else {
+        Pick::All
+    };
+    let plan = Metrics::new(runs, &select, pick);
+    write_batch(&tmp.join("runs.parquet"), &runs_batch(runs)?)?;
+    let stats = write_metrics(&tmp.join("metrics.parquet"), loaded, runs, &plan)?;
+    let owner = tmp.join(Tag::Export.owner());
+    std::fs::remove_file(&owner).with_context(|| format!("removing `{}`", owner.display()))?;
+    let out = target.parent.join(target.name);
+    place(tmp, &out, target.existing, target.parent, target.name)?;
+    staged.placed();
+    Ok(stats)
+}
+
+/// The `repo=<value>` partition value of a repository given as `shown`: the path as given
+/// (without a leading `./` or `/`, and without a final `.aim`), every character other than
+/// an ASCII letter, digit, `.`, `-` or `_` made `_`; a value of dots only, or none, is `_`.
+fn partition_value(shown: &Path) -> String {
+    let mut path = shown.to_path_buf();
+    if path.file_name().is_some_and(|n| n == ".aim") {
+        path.pop();
+    }
+    let text = path.to_string_lossy();
+    let mut text: &str = &text;
+    loop {
+        let t = text.trim_start_matches('/');
+        let t = t.strip_prefix("./").unwrap_or(t);
+        if t == text {
+            break;
+        }
+        text = t;
+    }
+    let text = text.trim_end_matches('/');
+    let mut v: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if v.chars().all(|c| c == '.') {
+        v = "_".repeat(v.len().max(1));
+    }
+    v.truncate(200);
+    v
+}
+
+/// `export --hive`: one `repo=<value>` partition per repository, each written whole or not
+/// at all, into a dataset folder that may hold other partitions.
+fn run_hive(args: &ExportArgs, out: &Path) -> anyhow::Result<Status> {
+    let shown = &args.output;
+    if out.exists() && !out.is_dir() {
+        bail!("output `{}` exists and is not a folder", shown.display());
+    }
+    let mut loaded = load(args)?;
+    refuse_inside_aim(&loaded, shown)?;
+    let mut names: Vec<String> = Vec::new();
+    for s in &loaded.sources {
+        let name = format!("repo={}", partition_value(&s.shown));
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            bail!(
+                "the repositories `{}` and `{}` would both be the partition `{name}`: give them paths that differ in more than punctuation (nothing was written)",
+                loaded.sources.get(i).map(|s| s.shown.display().to_string()).unwrap_or_default(),
+                s.shown.display()
+            );
+        }
+        names.push(name);
+    }
+    let mut existing = Vec::new();
+    for name in &names {
+        let part = out.join(name);
+        existing.push(check_output(&part, args.force)?);
+        if out.is_dir() {
+            clean_leftovers(out, name, &shown.join(name))?;
+        }
+    }
+    if !out.is_dir() {
+        std::fs::create_dir(out).with_context(|| format!("creating `{}`", shown.display()))?;
+    }
+    let mut by_source: Vec<Vec<Run>> = names.iter().map(|_| Vec::new()).collect();
+    for run in std::mem::take(&mut loaded.runs) {
+        let i = loaded.source_of(&run);
+        if let Some(v) = by_source.get_mut(i) {
+            v.push(run);
+        }
+    }
+    let mut total = Stats {
+        rows: 0,
+        traces: 0,
+        failed: 0,
+    };
+    let mut runs = 0;
+    for ((name, existing), part_runs) in names.iter().zip(&existing).zip(&by_source) {
+        let target = Target {
+            parent: out,
+            name,
+            existing: existing.as_deref(),
+        };
+        let stats = export_into(args, &loaded, part_runs, &target)?;
+        runs += part_runs.len();
+        total.rows += stats.rows;
+        total.traces += stats.traces;
+        total.failed += stats.failed;
+    }
+    writeln!(
+        printer::stdout(),
+        "exported {} and {} ({}) into {} of `{}`",
+        plural(runs, "run"),
+        plural(total.rows, "metric row"),
+        plural(total.traces, "trace"),
+        plural(names.len(), "partition"),
+        shown.display()
+    )?;
+    Ok(status(&loaded, &total))
 }
 
 /// The staging folder an export is assembled in (`aim_store::staging`, so that the leftover
@@ -471,6 +616,20 @@ impl Drop for Progress {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn partition_values_are_plain_folder_names() {
+        let v = |p: &str| partition_value(Path::new(p));
+        assert_eq!(
+            v("./campaigns/server-1/aim-repo"),
+            "campaigns_server-1_aim-repo"
+        );
+        assert_eq!(v("/data/run s/.aim"), "data_run_s");
+        assert_eq!(v("../x=1"), ".._x_1");
+        assert_eq!(v(".."), "__");
+        assert_eq!(v("./"), "_");
+        assert_eq!(v("é"), "_");
+    }
 
     #[test]
     fn output_checks() {
