@@ -238,7 +238,8 @@ pub struct Selection {
 }
 
 impl Selection {
-    fn keeps(&self, t: &Trace) -> bool {
+    /// True for a trace this selection reads.
+    pub fn keeps(&self, t: &Trace) -> bool {
         t.is_metric()
             && !(self.no_system && t.is_system())
             && self.names.as_ref().map_or(true, |n| n.contains(&t.name))
