@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from typing import Iterator, Literal, Optional, Sequence, Union
+from typing import Iterator, Literal, Optional, Sequence
 
 import pyarrow as pa
 import pyarrow.ipc
 
 from . import _native
 
-Repo = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
-"""A repository (the folder holding ``.aim``, or ``.aim`` itself), a folder of
-repositories, or a list of either: several repositories are read as one."""
+from ._report import RepoPath as Repo
 
 
 def _read(stream: bytes) -> pa.RecordBatchStreamReader:
