@@ -13,7 +13,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use aim_store::{Node, Repo, Run, RunError, Seg, Seqs, Trace, Value};
+use aim_store::{Best, Node, Repo, Run, RunError, Seg, Seqs, Trace, Value};
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
@@ -447,54 +447,52 @@ impl Metrics {
     ) -> Result<bool, RunError> {
         let hash = run.hash();
         let seqs = Seqs::open_for(&repo.seqs_chunk(hash), hash, run.meta.traces.len())?;
+        let best = match self.pick {
+            Pick::All => {
+                return Self::read_all(&seqs, run, idx, planned, batch, buf, sink);
+            }
+            Pick::Last => Best::Last,
+            Pick::Max => Best::Max,
+            Pick::Min => Best::Min,
+        };
+        // one pass over the run's chunk for all its traces
+        let traces: Vec<&Trace> = planned
+            .iter()
+            .filter_map(|p| run.meta.traces.get(p.index))
+            .collect();
+        let rows = seqs.pick_rows(&traces, best)?;
+        buf.extend(
+            rows.into_iter()
+                .enumerate()
+                .filter_map(|(ti, r)| Some(Point::new(idx, ti as u32, r?))),
+        );
+        Ok(true)
+    }
+
+    fn read_all(
+        seqs: &Seqs,
+        run: &Run,
+        idx: u32,
+        planned: &[Planned],
+        batch: usize,
+        buf: &mut Vec<Point>,
+        sink: &mut dyn FnMut(Vec<Point>) -> bool,
+    ) -> Result<bool, RunError> {
         for (ti, p) in planned.iter().enumerate() {
             let Some(trace) = run.meta.traces.get(p.index) else {
                 continue;
             };
             let ti = ti as u32;
-            match self.pick {
-                Pick::Last => {
-                    if let Some(r) = seqs.final_row(trace)? {
-                        buf.push(Point::new(idx, ti, r));
-                    }
+            let mut stopped = false;
+            seqs.for_each_batch::<RunError>(trace, batch, |rows| {
+                buf.extend(rows.into_iter().map(|r| Point::new(idx, ti, r)));
+                if buf.len() >= batch && !stopped {
+                    stopped = !sink(std::mem::take(buf));
                 }
-                Pick::All => {
-                    let mut stopped = false;
-                    seqs.for_each_batch::<RunError>(trace, batch, |rows| {
-                        buf.extend(rows.into_iter().map(|r| Point::new(idx, ti, r)));
-                        if buf.len() >= batch && !stopped {
-                            stopped = !sink(std::mem::take(buf));
-                        }
-                        Ok(())
-                    })?;
-                    if stopped {
-                        return Ok(false);
-                    }
-                }
-                Pick::Max | Pick::Min => {
-                    let max = self.pick == Pick::Max;
-                    let mut best: Option<Point> = None;
-                    seqs.for_each_batch::<RunError>(trace, batch, |rows| {
-                        for r in rows {
-                            let p = Point::new(idx, ti, r);
-                            let Some(v) = p.value.filter(|v| !v.is_nan()) else {
-                                continue;
-                            };
-                            let better = best.as_ref().and_then(|b| b.value).map_or(true, |b| {
-                                if max {
-                                    v > b
-                                } else {
-                                    v < b
-                                }
-                            });
-                            if better {
-                                best = Some(p);
-                            }
-                        }
-                        Ok(())
-                    })?;
-                    buf.extend(best);
-                }
+                Ok(())
+            })?;
+            if stopped {
+                return Ok(false);
             }
             if buf.len() >= batch && !sink(std::mem::take(buf)) {
                 return Ok(false);

@@ -183,9 +183,9 @@ fn pick(value: &str) -> anyhow::Result<Pick> {
         "max" => Pick::Max,
         "min" => Pick::Min,
         "all" => Pick::All,
-        other => anyhow::bail!(
-            "value must be \"last\", \"max\", \"min\" or \"all\", not {other:?}"
-        ),
+        other => {
+            anyhow::bail!("value must be \"last\", \"max\", \"min\" or \"all\", not {other:?}")
+        }
     })
 }
 

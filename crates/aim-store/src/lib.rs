@@ -19,6 +19,7 @@ pub mod fuzz;
 pub mod health;
 pub mod key;
 mod liveness;
+pub mod pick;
 pub mod repo;
 pub mod run;
 pub mod seqs;
@@ -30,6 +31,7 @@ pub mod write;
 
 pub use error::{RepoError, RunError, SqliteError};
 pub use key::Seg;
+pub use pick::Best;
 pub use repo::{par_map, Detail, Problem, Repo, Scan};
 pub use run::{EndTime, Run, RunMeta, Trace};
 pub use seqs::{Point, Row, Seqs};

@@ -119,8 +119,18 @@ impl Seqs {
         })
     }
 
+    /// The open database, if the chunk holds any data.
+    pub(crate) fn db(&self) -> Option<&Db> {
+        self.db.as_ref()
+    }
+
+    /// The run hash.
+    pub(crate) fn hash(&self) -> &str {
+        &self.hash
+    }
+
     /// `('seqs'[,'v2'],'chunks',H,ctx_id,name)`: the key prefix of every column of a trace.
-    fn trace_prefix(&self, trace: &Trace) -> Vec<u8> {
+    pub(crate) fn trace_prefix(&self, trace: &Trace) -> Vec<u8> {
         let mut out = if trace.version >= 2 {
             key::encode_strs(&["seqs", "v2", "chunks", &self.hash])
         } else {
@@ -337,15 +347,20 @@ impl Seqs {
     }
 
     /// The row at the highest step of a trace (its true final value, with epoch and time);
-    /// `None` for an empty trace. One scan of the step column, then three look-ups.
+    /// `None` for an empty trace. One scan of the step column, then three forward or
+    /// backward seeks of the same iterator (the blocks they land in are usually the ones
+    /// just read).
     pub fn final_row(&self, trace: &Trace) -> Result<Option<Row>, RunError> {
         let Some(db) = &self.db else { return Ok(None) };
         let path = db.path().to_path_buf();
         let step_prefix = self.column_prefix(trace, Self::step_column(trace));
         let mut best: Option<(i64, Vec<u8>)> = None;
-        let mut it = db.prefix_iter(&step_prefix);
+        let mut it = db.prefix_iter(&self.trace_prefix(trace));
+        it.seek(&step_prefix)?;
         while it.advance()? {
-            let rest = it.key().get(step_prefix.len()..).unwrap_or_default();
+            let Some(rest) = it.key().strip_prefix(step_prefix.as_slice()) else {
+                break;
+            };
             let Some(step) = Self::step_entry(trace, rest, it.value(), &path)? else {
                 continue;
             };
@@ -359,22 +374,35 @@ impl Seqs {
         let Some((step, elem)) = best else {
             return Ok(None);
         };
-        let get = |col: &str| -> Result<Option<Value>, RunError> {
+        let key = |col: &str| {
             let mut k = self.column_prefix(trace, col);
             k.extend_from_slice(&elem);
-            match db.get(&k)? {
-                Some(v) => Ok(Some(value::decode(&v).map_err(|e| decode_err(&path, e))?)),
-                None => Ok(None),
+            k
+        };
+        let decode = |v: &[u8]| value::decode(v).map_err(|e| decode_err(&path, e));
+        // the columns sort `epoch` < `step` < `time` < `val`: the iterator goes on forward
+        // to `time` and `val`; `epoch`, behind it, is a look-up of its own
+        let mut next = |col: &str| -> Result<Option<Value>, RunError> {
+            let k = key(col);
+            it.seek(&k)?;
+            match it.advance()? {
+                true if it.key() == k.as_slice() => Ok(Some(decode(it.value())?)),
+                _ => Ok(None),
             }
         };
-        let Some(value) = get("val")? else {
+        let time = next("time")?.unwrap_or(Value::None);
+        let Some(value) = next("val")? else {
             return Ok(None);
+        };
+        let epoch = match db.get(&key("epoch"))? {
+            Some(v) => decode(&v)?,
+            None => Value::None,
         };
         Ok(Some(Row {
             step,
             value,
-            epoch: get("epoch")?.unwrap_or(Value::None),
-            time: get("time")?.unwrap_or(Value::None),
+            epoch,
+            time,
         }))
     }
 
