@@ -123,8 +123,8 @@ fn compute(
         .collect()
 }
 
-/// `batch` as an Arrow IPC stream.
-fn ipc_stream(batch: &RecordBatch) -> anyhow::Result<Vec<u8>> {
+/// `batch` as an Arrow IPC stream (pyarrow reads it with `pyarrow.ipc.open_stream`).
+pub(crate) fn ipc_stream(batch: &RecordBatch) -> anyhow::Result<Vec<u8>> {
     let mut w = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema())?;
     w.write(batch)?;
     w.finish()?;

@@ -13,8 +13,9 @@ Functions:
 
 Errors derive from :class:`TcbenchError`: :class:`RepositoryNotFoundError` (also a
 ``FileNotFoundError``), :class:`RepositoryError` and :class:`InvalidArgumentError` (also a
-``ValueError``). Warnings derive from :class:`TcbenchWarning`; a run left out because it is
-damaged is a :class:`DamagedRunWarning`.
+``ValueError``). The command line's warnings are Python warnings, of :class:`TcbenchWarning`;
+a run left out because it is damaged is a :class:`DamagedRunWarning`. Its notes (how many
+runs a filter kept, that archived runs are hidden) are not: the data returned shows them.
 
 The wheel also installs the ``tcbench-rs`` command: the ``tcbench`` command line.
 """

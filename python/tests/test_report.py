@@ -128,8 +128,8 @@ def test_report_equals_the_files_of_the_command_line(case: str, tmp_path: Path):
         for line in done.stderr.decode().splitlines()
         if line.startswith("tcbench: warning: ")
     ]
-    assert [str(w.message) for w in caught] == said
-    assert all(issubclass(w.category, tcbench_rs.TcbenchWarning) for w in caught)
+    ours = [w for w in caught if issubclass(w.category, tcbench_rs.TcbenchWarning)]
+    assert [str(w.message) for w in ours] == said
 
     assert sorted(got) == sorted(f.name for f in folders)
     for folder in folders:
