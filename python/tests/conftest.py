@@ -259,10 +259,12 @@ def arrow_kind_ok(kind: str | None, t) -> bool:
 
 
 def aim_cell(v):
-    """Aim's value as a table can hold it. Aim's unfold_tree yields its ObjectFlag (not a
-    dict, so not json.dumps'd by Run.dataframe()) for an empty dict: taken as the dict's
-    JSON text "{}". (The root flag of a run without params, column '', is dropped.)"""
-    return "{}" if is_object_flag(v) else v
+    """Aim's value as a table can hold it: a Python object that is none of None, bool, int,
+    float, str is its str(). The one such value in Aim's frames is the ObjectFlag that
+    unfold_tree yields for an empty dict (not a dict, so Run.dataframe() does not json.dumps
+    it): "<ObjectFlag>", as pandas shows it. (The root flag of a run without params, in a
+    column named '', is dropped: it names no param.)"""
+    return v.repr if isinstance(v, Other) else v
 
 
 # ------------------------------------------------------------------ exact comparison
