@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite. Creates (once, cached) the Python virtual environments with real Aim
-# that the interoperability tests compare against, then runs every Rust test.
+# that the interoperability tests compare against, then runs every Rust test; then builds the
+# Python wheel (scripts/wheel.sh), installs it in a fresh virtual environment and runs the
+# Python tests (python/tests) against it.
 #
 #   TCBENCH_VENVS   where the environments live (default: ~/.cache/tcbench/venvs)
 #
@@ -9,24 +11,7 @@
 # this script then names how many were left out. Under CI (CI set) the opt-outs are refused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-venvs="${TCBENCH_VENVS:-$HOME/.cache/tcbench/venvs}"
-mkdir -p "$venvs"
-
-# make_venv NAME REQUIREMENTS_FILE: a venv per requirements content, reused while it matches
-make_venv() {
-  local req="$2" sum dir
-  sum=$(sha256sum "$req" | cut -c1-12)
-  dir="$venvs/$1-$sum"
-  if [ ! -f "$dir/.complete" ]; then
-    echo "scripts/test.sh: creating $dir from $req" >&2
-    rm -rf "$dir"
-    python3 -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req" >&2
-    touch "$dir/.complete"
-  fi
-  echo "$dir/bin/python"
-}
+. scripts/venv.sh
 
 TCBENCH_AIM_PYTHON=$(make_venv aim-3.29.1 testdata/requirements-aim-3.29.1.txt)
 TCBENCH_AIM317_PYTHON=$(make_venv aim-3.17.4 testdata/requirements-aim-3.17.4.txt)
@@ -40,8 +25,11 @@ if [ -n "${CI:-}" ]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+pyenv=$(mktemp -d)
+trap 'rm -rf "$log" "$pyenv"' EXIT
+# the Python extension module (python/) is a cdylib for an interpreter to load, not a test
+# binary: the Python tests below exercise it
+cargo test --workspace --exclude tcbench-py --locked "$@" 2>&1 | tee "$log"
 # libtest's per-binary "N ignored" lines, summed: tests left out by an opt-out are not passes
 ignored=$(sed -n 's/^test result: .* \([0-9][0-9]*\) ignored.*/\1/p' "$log" | awk '{s += $1} END {print s + 0}')
 if [ "$ignored" -gt 0 ]; then
@@ -49,3 +37,18 @@ if [ "$ignored" -gt 0 ]; then
 else
   echo "scripts/test.sh: every test ran (none ignored)" >&2
 fi
+
+# The Python package, as a user gets it: the wheel, in a new virtual environment
+py_start=$SECONDS
+wheel=$(bash scripts/wheel.sh)
+python3 -m venv "$pyenv"
+"$pyenv/bin/pip" install --quiet --disable-pip-version-check "$wheel" -r python/requirements-test.txt
+if [ ! -x "$pyenv/bin/tcbench-rs" ] || [ -e "$pyenv/bin/tcbench" ]; then
+  echo "scripts/test.sh: the wheel must install the command tcbench-rs, and no tcbench" >&2
+  exit 1
+fi
+# pytest's exit code stops the script under set -e, 5 (no test collected) included;
+# TCBENCH_BIN: the native binary the CLI tests compare with (built by cargo test above)
+PATH="$pyenv/bin:$PATH" TCBENCH_BIN="$PWD/target/debug/tcbench" \
+  "$pyenv/bin/python" -m pytest python/tests -q -p no:cacheprovider
+echo "scripts/test.sh: the Python part (wheel, environment, tests) took $((SECONDS - py_start)) s" >&2

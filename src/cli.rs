@@ -240,8 +240,20 @@ pub struct ExportArgs {
     #[arg(long)]
     pub system: bool,
     /// Replace an existing --output folder holding nothing but a previous export's files.
+    ///
+    /// With --hive: replace the partitions of the repositories exported again.
     #[arg(long)]
     pub force: bool,
+    /// Write into --output as a hive-partitioned dataset, one `repo=<name>` folder per
+    /// repository; several exports append to one dataset.
+    ///
+    /// Each repository goes to DIR/repo=<name>/runs.parquet and metrics.parquet, `<name>` being
+    /// the repository's path as given, with every character other than letters, digits, `.`,
+    /// `-` and `_` made `_`. DIR is created if missing and may hold other partitions; a
+    /// partition that exists already is refused (nothing written) unless --force. DuckDB,
+    /// Polars and Spark read DIR/*/metrics.parquet as one table with a `repo` column.
+    #[arg(long)]
+    pub hive: bool,
 }
 
 /// `tcbench completions`

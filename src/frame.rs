@@ -98,10 +98,17 @@ fn unfold(node: &Node, path: &mut Vec<Seg>, depth: u32, out: &mut Vec<(String, P
     }
 }
 
+/// Aim's `treeutils.unfold_tree(node, unfold_array=False, depth=depth)` as dataframe
+/// columns: (name, cell) in Aim's order, lists and deeper dicts as JSON text.
+pub fn unfold_columns(node: &Node, depth: u32) -> Vec<(String, PyVal)> {
+    let mut out = Vec::new();
+    unfold(node, &mut Vec::new(), depth, &mut out);
+    out
+}
+
 /// The param columns of a run, in Aim's order; the first writer of a name wins.
 pub fn param_columns(run: &Run) -> Vec<(String, PyVal)> {
-    let mut raw = Vec::new();
-    unfold(&run.meta.attrs, &mut Vec::new(), 3, &mut raw);
+    let raw = unfold_columns(&run.meta.attrs, 3);
     let mut seen = std::collections::HashSet::new();
     for reserved in [
         "hash",

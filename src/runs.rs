@@ -59,11 +59,19 @@ pub struct Loaded {
 impl Loaded {
     /// The repository a run was read from.
     pub fn repo_of(&self, run: &Run) -> &Repo {
-        let i = self.origin.get(run.hash()).copied().unwrap_or(0);
-        match self.sources.get(i).or(self.sources.first()) {
+        match self
+            .sources
+            .get(self.source_of(run))
+            .or(self.sources.first())
+        {
             Some(s) => &s.repo,
             None => unreachable!("runs come from a source"),
         }
+    }
+
+    /// The index in [`Loaded::sources`] of the repository a run was read from.
+    pub fn source_of(&self, run: &Run) -> usize {
+        self.origin.get(run.hash()).copied().unwrap_or(0)
     }
 }
 
@@ -90,6 +98,23 @@ fn repos_inside(dir: &Path) -> anyhow::Result<Vec<(PathBuf, Repo)>> {
         .collect())
 }
 
+/// A folder given as a repository that is none and holds none in its subfolders: an error of
+/// its own type, so that a caller can tell "no repository here" from a damaged one.
+#[derive(Debug)]
+pub struct NoRepository(pub PathBuf);
+
+impl std::fmt::Display for NoRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is not an Aim repository (no `.aim` folder with `run_metadata.sqlite`) and none of its subfolders is one; point --aim-repo at the folder that contains `.aim`, or at a folder of such folders",
+            self.0.display()
+        )
+    }
+}
+
+impl std::error::Error for NoRepository {}
+
 /// Opens every `--aim-repo`: a repository, or a folder that is not one but whose immediate
 /// subfolders are (each of those); the same repository given twice is read once.
 pub fn open_sources(paths: &[PathBuf], said: &mut Vec<Diagnostic>) -> anyhow::Result<Vec<Source>> {
@@ -101,10 +126,7 @@ pub fn open_sources(paths: &[PathBuf], said: &mut Vec<Diagnostic>) -> anyhow::Re
             Err(RepoError::NotARepo(_)) if path.is_dir() => {
                 let inside = repos_inside(path)?;
                 if inside.is_empty() {
-                    anyhow::bail!(
-                        "`{}` is not an Aim repository (no `.aim` folder with `run_metadata.sqlite`) and none of its subfolders is one; point --aim-repo at the folder that contains `.aim`, or at a folder of such folders",
-                        path.display()
-                    );
+                    return Err(NoRepository(path.clone()).into());
                 }
                 inside
             }

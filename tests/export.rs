@@ -622,3 +622,104 @@ fn the_leftover_of_a_killed_export_is_removed_by_the_next_one() {
     assert!(hidden_next_to(tmp.path()).is_empty());
     assert!(out.join("metrics.parquet").is_file());
 }
+
+/// `--hive`: each export appends one `repo=<name>` partition per repository to the dataset;
+/// pyarrow's dataset reader takes the partitions as one table with a `repo` column whose rows
+/// are each export's own; an existing partition is refused (nothing changes) unless `--force`.
+#[test]
+fn hive_exports_append_partitions_that_read_as_one_table() {
+    let py = common::aim_python("TCBENCH_AIM_PYTHON");
+    let tmp = tempfile::tempdir().unwrap();
+    let fixtures = tmp.path().join("servers");
+    for (server, fixture) in [("server-a", "campaign"), ("server-b", "aim317-campaign")] {
+        common::copy_tree(
+            &common::fixture(fixture),
+            &fixtures.join(server).join("aim-repo"),
+        );
+    }
+    let dataset = tmp.path().join("dataset");
+    let hive = |repo: &str, extra: &[&str]| {
+        let mut args = vec![
+            "aimrepo",
+            "export",
+            "--hive",
+            "--aim-repo",
+            repo,
+            "--output",
+            "dataset",
+        ];
+        args.extend_from_slice(extra);
+        common::tcbench_in(tmp.path(), &args)
+    };
+    let a = hive("servers/server-a/aim-repo", &[]);
+    assert!(a.status.success(), "{}", common::stderr(&a));
+    assert!(
+        common::stdout(&a).contains("into 1 partition of `dataset`"),
+        "{}",
+        common::stdout(&a)
+    );
+    let b = hive("servers/server-b/aim-repo", &[]);
+    assert!(b.status.success(), "{}", common::stderr(&b));
+    let mut parts: Vec<String> = std::fs::read_dir(&dataset)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    parts.sort();
+    assert_eq!(
+        parts,
+        [
+            "repo=servers_server-a_aim-repo",
+            "repo=servers_server-b_aim-repo"
+        ]
+    );
+    // again without --force: refused, the dataset unchanged
+    let before = common::tree_state(&dataset);
+    let again = hive("servers/server-a/aim-repo", &[]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        common::stderr(&again).contains("repo=servers_server-a_aim-repo")
+            && common::stderr(&again).contains("--force"),
+        "{}",
+        common::stderr(&again)
+    );
+    assert_eq!(common::tree_state(&dataset), before);
+    let forced = hive("servers/server-a/aim-repo", &["--force"]);
+    assert!(forced.status.success(), "{}", common::stderr(&forced));
+    // one table over both partitions: each partition's rows are its own export's
+    let script = r#"
+import glob, json, os, sys
+import pyarrow.dataset as ds, pyarrow.parquet as pq
+root = sys.argv[1]
+out = {}
+for table in ("runs", "metrics"):
+    files = sorted(glob.glob(os.path.join(root, "*", table + ".parquet")))
+    d = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=root)
+    t = d.to_table(columns=["repo"])
+    counts = {}
+    for r in t.column("repo").to_pylist():
+        counts[r] = counts.get(r, 0) + 1
+    own = {f.split(os.sep)[-2][len("repo="):]: pq.read_metadata(f).num_rows for f in files}
+    out[table] = [counts, own]
+print(json.dumps(out))
+"#;
+    let o = common::run_py(
+        &py,
+        &["-c", script, dataset.to_str().unwrap()],
+        &common::root(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for table in ["runs", "metrics"] {
+        let (counts, own) = (&v[table][0], &v[table][1]);
+        assert_eq!(counts, own, "{table}: {v}");
+        assert_eq!(counts.as_object().unwrap().len(), 2, "{table}: {v}");
+    }
+    // each partition holds what a plain export of that repository holds
+    let (_t, plain) = export(&fixtures.join("server-b/aim-repo"), &[], &[]);
+    for f in ["runs.parquet", "metrics.parquet"] {
+        assert_eq!(
+            std::fs::read(plain.join(f)).unwrap(),
+            std::fs::read(dataset.join("repo=servers_server-b_aim-repo").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

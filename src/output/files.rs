@@ -2,6 +2,7 @@
 //! `runsinfo_*.parquet` (one row per run × context), split by `flowpic_dim` as the original.
 //! Every file is written whole or not at all: written to a temporary sibling, then renamed.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -183,14 +184,29 @@ pub(crate) fn group_stat_cells(g: &Group) -> Vec<String> {
     cells
 }
 
-/// `summary_*.csv`: pandas' MultiIndex header (two rows), group columns first, full precision.
-/// `filter` keeps only the groups whose key at that position equals the value, and drops it.
+/// `summary_*.csv` of a whole campaign (every group, no split column left out), as the text
+/// the file would hold: what the Python package's `report()` returns instead of a file.
+pub fn summary_csv(c: &Campaign, metrics: &[String]) -> anyhow::Result<String> {
+    Ok(String::from_utf8(summary_csv_bytes(c, metrics, None)?)?)
+}
+
 fn write_summary_csv(
     path: &Path,
     c: &Campaign,
     metrics: &[String],
     filter: Option<(usize, &PyVal)>,
 ) -> anyhow::Result<()> {
+    let bytes = summary_csv_bytes(c, metrics, filter)?;
+    write_atomic(path, |f| Ok(f.write_all(&bytes)?))
+}
+
+/// `summary_*.csv`: pandas' MultiIndex header (two rows), group columns first, full precision.
+/// `filter` keeps only the groups whose key at that position equals the value, and drops it.
+fn summary_csv_bytes(
+    c: &Campaign,
+    metrics: &[String],
+    filter: Option<(usize, &PyVal)>,
+) -> anyhow::Result<Vec<u8>> {
     let mut index: Vec<String> = vec!["test_split_name".into()];
     for (i, g) in c.groupby.iter().enumerate() {
         if filter.is_some_and(|(k, _)| k == i) {
@@ -210,31 +226,28 @@ fn write_summary_csv(
         top.push("run_duration".into());
         bottom.push(s.into());
     }
-    write_atomic(path, |f| {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(f);
-        w.write_record(&top)?;
-        w.write_record(&bottom)?;
-        for g in &c.groups {
-            if let Some((k, v)) = filter {
-                if !g.keys.get(k).is_some_and(|x| x.same(v)) {
-                    continue;
-                }
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(&top)?;
+    w.write_record(&bottom)?;
+    for g in &c.groups {
+        if let Some((k, v)) = filter {
+            if !g.keys.get(k).is_some_and(|x| x.same(v)) {
+                continue;
             }
-            let mut rec = vec![g.split.clone()];
-            for (i, key) in g.keys.iter().enumerate() {
-                if filter.is_some_and(|(k, _)| k == i) {
-                    continue;
-                }
-                rec.push(csv_key(key));
-            }
-            rec.extend(group_stat_cells(g));
-            w.write_record(&rec)?;
         }
-        w.flush()?;
-        Ok(())
-    })
+        let mut rec = vec![g.split.clone()];
+        for (i, key) in g.keys.iter().enumerate() {
+            if filter.is_some_and(|(k, _)| k == i) {
+                continue;
+            }
+            rec.push(csv_key(key));
+        }
+        rec.extend(group_stat_cells(g));
+        w.write_record(&rec)?;
+    }
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
 
 enum Col {
@@ -307,13 +320,13 @@ fn param_col(values: Vec<Option<PyVal>>) -> Col {
     }
 }
 
-/// `runsinfo_*.parquet`: one row per run × context, the columns of the original.
-fn write_parquet(
-    path: &Path,
+/// The table of `runsinfo_*.parquet` for `members`: one row per context × run (contexts
+/// outer), the columns of the original. Also what the Python package's `report()` returns.
+pub fn runsinfo(
     members: &[&RunRow],
     metrics: &[String],
     contexts: &[String],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<RecordBatch> {
     let rows: Vec<(usize, &RunRow)> = contexts
         .iter()
         .enumerate()
@@ -412,13 +425,22 @@ fn write_parquet(
         fields.push(Field::new(name, ty, true));
         arrays.push(arr);
     }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// `runsinfo_*.parquet`: [`runsinfo`], Snappy-compressed.
+fn write_parquet(
+    path: &Path,
+    members: &[&RunRow],
+    metrics: &[String],
+    contexts: &[String],
+) -> anyhow::Result<()> {
+    let batch = runsinfo(members, metrics, contexts)?;
     write_atomic(path, |f| {
         let props = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
             .build();
-        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, Some(props))?;
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), Some(props))?;
         w.write(&batch)?;
         w.close()?;
         Ok(())

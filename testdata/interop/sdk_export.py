@@ -10,29 +10,32 @@ temporary copy whose `meta/index` is deleted (as sdk_read.py: the SDK mutates ch
 reads, and aim 3.29 would read run metadata from the index only); end_time as sdk_read.py
 takes it (the chunk's, else the one Aim shows through the index). Archived runs are left out
 unless --archived; Aim's own `__system*` params and metrics are left out. `parquet` reads
-DIR/runs.parquet and DIR/metrics.parquet with pyarrow (and checks that every
-`context.<key>` column equals that key of the row's `context` JSON).
+DIR/runs.parquet and DIR/metrics.parquet with pyarrow.
 
 Output, both modes:
 
     {"runs": [                        # sorted by hash
-       {"hash", "name", "experiment", "description", "archived", "active",
-        "creation_time", "end_time", "tags": [sorted],
+       {"hash", "name", "description", "archived", "creation_time", "end_time", "active",
+        "experiment", "tags",         # tags: json.dumps(tags), as Run.dataframe() has it
         "params": {column: value}}],  # non-null params, typed as export types its columns
-     "metrics": [[run_hash, metric, context, step, value, epoch, time], ...]}
+     "metrics": [[run.hash, metric.name, context, step, value, epoch, time_us], ...]}
                                       # (hash, metric, context, step) order; --final-only:
-                                      # the point at the highest step of each trace
+                                      # the point at the highest step of each trace;
+                                      # context: the metric.context.* cells as JSON
 
-The export's rules, restated here from docs/commands.md: params are `run[...]` with every non-empty
-dict flattened (`hparams.lr`, int keys as `hparams.d[1]`; a name equal to a property column
-gets the prefix `attrs.`); a column whose values are all ints is int64, ints and floats
-float64, all bools bool, all strings string, anything else JSON text
-(`json.dumps(v, sort_keys=True, ensure_ascii=False)`); None is null. `context` is
-`json.dumps(context, sort_keys=True, ensure_ascii=False)`; only numeric sequences (dtype
-float, int, number) are exported; int values become floats; epoch None stays null.
+The export's rules, restated here from docs/commands.md: the columns are Aim's own, as its
+`Run.dataframe()` and `query_metrics().dataframe()` name them. Params are `run[...]` unfolded
+to depth 3 as Aim unfolds them (`hparams.lr`, int keys as `hparams.d[1]`, lists and deeper
+dicts as `json.dumps` text, an empty dict as `<ObjectFlag>`; a name equal to a property
+column is left out); a column whose values are all ints is int64, ints and floats float64,
+all bools bool, all strings string, any other mix `json.dumps` of each value; None is null.
+Contexts are unfolded the same way into `metric.context.<path>` columns; only numeric
+sequences (dtype float, int, number) are exported; int values become floats; epoch None
+stays null; `time` is a UTC timestamp in microseconds (rounded as `datetime.fromtimestamp`).
 
 JSON encoding of floats: NaN/inf/-inf -> "NaN"/"Infinity"/"-Infinity".
 """
+import datetime
 import json
 import math
 import os
@@ -40,8 +43,8 @@ import shutil
 import sys
 import tempfile
 
-PROPERTIES = ("hash", "name", "experiment", "description", "archived", "active",
-              "creation_time", "end_time", "tags")
+PROPERTIES = ("hash", "name", "description", "archived", "creation_time", "end_time", "active",
+              "experiment", "tags")
 NUMERIC_DTYPES = ("float", "float64", "int", "number")
 
 
@@ -62,14 +65,32 @@ def jtext(v):
 
 # ---------------------------------------------------------------------------- SDK side
 
-def flatten(d, prefix, out):
-    for k, v in d.items():
-        name = (f"{prefix}[{k}]" if prefix else f"[{k}]") if isinstance(k, int) else \
-            (f"{prefix}.{k}" if prefix else k)
-        if isinstance(v, dict) and v:
-            flatten(v, name, out)
-        else:
-            out.setdefault(name, v)
+def unfold(obj, name="", depth=3):
+    """Aim's `treeutils.unfold_tree(obj, unfold_array=False, depth=3)` with its dataframe
+    naming, lists/tuples/dicts as `json.dumps` text (run.py `Run.dataframe()`)."""
+    if depth == 0 or not isinstance(obj, dict):
+        yield name, (json.dumps(obj) if isinstance(obj, (list, tuple, dict)) else obj)
+        return
+    if obj == {}:
+        yield name, "<ObjectFlag>"
+    for k, v in obj.items():
+        sub = f"{name}[{k}]" if isinstance(k, int) else (f"{name}.{k}" if name else k)
+        yield from unfold(v, sub, depth - 1)
+
+
+def time_us(t):
+    """A UNIX time as microseconds, as `datetime.fromtimestamp` rounds it."""
+    if t is None or (isinstance(t, float) and not math.isfinite(t)):
+        return None
+    d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+    return (d - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) // \
+        datetime.timedelta(microseconds=1)
+
+
+def context_text(context):
+    """The metric.context.* cells of a context, as JSON."""
+    cells = {} if context == {} else {f"metric.context.{k}": v for k, v in unfold(context)}
+    return json.dumps(cells, sort_keys=True)
 
 
 def kind(values):
@@ -94,7 +115,7 @@ def cell(k, v):
     if k == "float":
         return num(v)
     if k == "json":
-        return jtext(v)
+        return json.dumps(v)
     return v
 
 
@@ -120,14 +141,15 @@ def read_sdk(aim_dir, final_only, archived, index_end=None):
             attrs = {}
         attrs = {k: v for k, v in attrs.items() if not str(k).startswith("__system")}
         flat = {}
-        flatten(attrs, "", flat)
-        flat = {("attrs." + k if k in PROPERTIES else k): v for k, v in flat.items()}
+        for k, v in (unfold(attrs) if attrs else ()):
+            if k not in PROPERTIES:
+                flat.setdefault(k, v)
         params.append(flat)
         runs.append(dict(
-            hash=h, name=run.name, experiment=run.experiment, description=run.description,
-            archived=bool(run.archived), active=end_time is None,
-            creation_time=num(run.creation_time), end_time=num(end_time),
-            tags=sorted(str(t) for t in (run.tags or []))))
+            hash=h, name=run.name, description=run.description,
+            archived=bool(run.archived), creation_time=num(run.creation_time),
+            end_time=num(end_time), active=end_time is None, experiment=run.experiment,
+            tags=json.dumps(list(run.tags or []))))
         # every numeric trace of the meta chunk (run.metrics() hides an archived run's)
         try:
             traces = run.meta_run_tree.subtree("traces").collect()
@@ -138,7 +160,8 @@ def read_sdk(aim_dir, final_only, archived, index_end=None):
                 if name.startswith("__system") or info.get("dtype", "float") not in NUMERIC_DTYPES:
                     continue
                 context = run.idx_to_ctx(ctx_idx)
-                ctx = jtext(context.to_dict())
+                order = jtext(context.to_dict())
+                ctx = context_text(context.to_dict())
                 data = Metric(name, context, run).data
                 steps = dict(data.steps.items())
                 vals = dict(data.arrays[0].items())
@@ -151,7 +174,8 @@ def read_sdk(aim_dir, final_only, archived, index_end=None):
                     e = epochs.get(key)
                     if isinstance(e, float):
                         e = None if math.isnan(e) else int(e)
-                    pts.append([h, name, ctx, step, num(vals[key]), e, num(times.get(key))])
+                    pts.append([h, name, ctx, step, num(vals[key]), e, time_us(times.get(key)),
+                                order])
                 pts.sort(key=lambda p: p[3])
                 if final_only:
                     pts = pts[-1:]
@@ -165,8 +189,8 @@ def read_sdk(aim_dir, final_only, archived, index_end=None):
     for r in runs:
         r.setdefault("params", {})
     runs.sort(key=lambda r: r["hash"])
-    metrics.sort(key=lambda p: (p[0], p[1], p[2], p[3]))
-    return dict(runs=runs, metrics=metrics)
+    metrics.sort(key=lambda p: (p[0], p[1], p[7], p[3]))
+    return dict(runs=runs, metrics=[p[:7] for p in metrics])
 
 
 # ------------------------------------------------------------------------- pyarrow side
@@ -179,7 +203,6 @@ def read_parquet(folder):
         r = {k: row[k] for k in PROPERTIES}
         r["creation_time"] = num(r["creation_time"])
         r["end_time"] = num(r["end_time"])
-        r["tags"] = sorted(r["tags"])
         r["params"] = {k: (num(v) if isinstance(v, float) else v)
                        for k, v in row.items() if k not in PROPERTIES and v is not None}
         runs.append(r)
@@ -188,16 +211,15 @@ def read_parquet(folder):
     metrics = []
     for batch in pf.iter_batches():
         for row in batch.to_pylist():
-            ctx = json.loads(row["context"])
-            for k, v in row.items():
-                if k.startswith("context."):
-                    want = ctx.get(k[len("context."):])
-                    if isinstance(want, (list, dict)):
-                        want = jtext(want)
-                    if v != want and not (isinstance(v, float) and want == v):
-                        sys.exit(f"row {row}: column {k} = {v!r}, context has {want!r}")
-            metrics.append([row["run_hash"], row["metric"], row["context"], row["step"],
-                            num(row["value"]), row["epoch"], num(row["time"])])
+            ctx = json.dumps({k: v for k, v in row.items()
+                              if k.startswith("metric.context.") and v is not None},
+                             sort_keys=True)
+            t = row["time"]
+            if t is not None:
+                t = (t - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) \
+                    // datetime.timedelta(microseconds=1)
+            metrics.append([row["run.hash"], row["metric.name"], ctx, row["step"],
+                            num(row["value"]), row["epoch"], t])
     return dict(runs=runs, metrics=metrics,
                 row_groups=pf.metadata.num_row_groups)
 

@@ -158,39 +158,56 @@ fn write_finding(out: &mut impl Write, f: &Finding, root: &Path) -> std::io::Res
     Ok(())
 }
 
+/// The report of `--format json`.
+fn json_report<'a>(h: &'a Health, repo_arg: &Path, root: &Path) -> JsonReport<'a> {
+    JsonReport {
+        repository: repo_arg.display().to_string(),
+        healthy: h.healthy(),
+        runs: h.runs,
+        problems: problems(h),
+        index: index_text(h.index),
+        findings: h
+            .findings
+            .iter()
+            .map(|f| JsonFinding {
+                severity: match f.severity {
+                    Severity::Problem => "problem",
+                    Severity::Note => "note",
+                },
+                kind: f.kind.name(),
+                runs: &f.runs,
+                path: f.path.display().to_string(),
+                detail: &f.detail,
+                fix: f.fix.as_ref().map(|x| fix_command(x, root)),
+            })
+            .collect(),
+    }
+}
+
+/// The repository's health and its root (the folder holding `.aim`).
+fn check(aim_repo: &Path) -> anyhow::Result<(Health, std::path::PathBuf)> {
+    let repo = Repo::open(aim_repo)?;
+    let h = health::check(&repo).with_context(|| format!("checking `{}`", aim_repo.display()))?;
+    Ok((h, repo.root().to_path_buf()))
+}
+
+/// What `doctor --aim-repo AIM_REPO --format json` prints, without printing it (the Python
+/// package's `doctor()` parses it).
+pub fn json_text(aim_repo: &Path) -> anyhow::Result<String> {
+    let (h, root) = check(aim_repo)?;
+    Ok(serde_json::to_string_pretty(&json_report(
+        &h, aim_repo, &root,
+    ))?)
+}
+
 /// Runs the command.
 pub fn run(args: &DoctorArgs) -> anyhow::Result<Status> {
-    let repo = Repo::open(&args.aim_repo)?;
-    let h =
-        health::check(&repo).with_context(|| format!("checking `{}`", args.aim_repo.display()))?;
-    let root = repo.root().to_path_buf();
+    let (h, root) = check(&args.aim_repo)?;
     let mut out = std::io::BufWriter::new(crate::printer::stdout());
     match args.format {
         DoctorFormat::Text => render_text(&mut out, &h, &args.aim_repo, &root)?,
         DoctorFormat::Json => {
-            let report = JsonReport {
-                repository: args.aim_repo.display().to_string(),
-                healthy: h.healthy(),
-                runs: h.runs,
-                problems: problems(&h),
-                index: index_text(h.index),
-                findings: h
-                    .findings
-                    .iter()
-                    .map(|f| JsonFinding {
-                        severity: match f.severity {
-                            Severity::Problem => "problem",
-                            Severity::Note => "note",
-                        },
-                        kind: f.kind.name(),
-                        runs: &f.runs,
-                        path: f.path.display().to_string(),
-                        detail: &f.detail,
-                        fix: f.fix.as_ref().map(|x| fix_command(x, &root)),
-                    })
-                    .collect(),
-            };
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            serde_json::to_writer_pretty(&mut out, &json_report(&h, &args.aim_repo, &root))?;
             writeln!(out)?;
         }
     }

@@ -14,29 +14,25 @@
 //! a symbolic link to a folder is followed (as `merge --dst` is): the export replaces that
 //! folder and the link stays; a link to anything else is refused before anything is read.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use aim_store::staging::Tag;
-use aim_store::{Node, Row, Run, RunMeta, Seg, Seqs, Trace, Value};
+use aim_store::{Run, RunMeta, Trace};
 use anyhow::{bail, Context};
-use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
-};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
 use crate::cli::ExportArgs;
 use crate::commands::Status;
 use crate::printer;
-use tcbench::frame::json_dumps_unicode as json_text;
 use tcbench::output::text::plural;
+use tcbench::tables::{runs_batch, Metrics, Pick, Point, Selection};
 
 /// Rows per Parquet row group, and per batch a trace is streamed in.
 pub const BATCH: usize = 65_536;
@@ -53,19 +49,6 @@ fn batch_size() -> usize {
 
 /// The files an export writes; `--force` replaces a folder holding only these.
 const FILES: [&str; 2] = ["runs.parquet", "metrics.parquet"];
-
-/// The run property columns of `runs.parquet`, before the params.
-const PROPERTIES: [&str; 9] = [
-    "hash",
-    "name",
-    "experiment",
-    "description",
-    "archived",
-    "active",
-    "creation_time",
-    "end_time",
-    "tags",
-];
 
 fn keep_metrics(meta: &mut RunMeta, system: bool) {
     if system {
@@ -158,17 +141,12 @@ fn clean_leftovers(parent: &Path, name: &str, shown: &Path) -> anyhow::Result<()
 pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
     let shown = &args.output;
     let out = &resolve_output(shown)?;
+    if args.hive {
+        return run_hive(args, out);
+    }
     let existing = check_output(out, args.force)?;
-    let system = args.system;
-    let loaded = super::load_pruned(&args.repo, aim_store::Detail::Full, |m| {
-        keep_metrics(m, system)
-    })?;
-    let aim_dirs: Vec<PathBuf> = loaded
-        .sources
-        .iter()
-        .map(|s| tcbench::output::dest::resolve(s.repo.aim_dir()))
-        .collect();
-    tcbench::output::dest::refuse_inside_aim(shown, "--output", &aim_dirs)?;
+    let loaded = load(args)?;
+    refuse_inside_aim(&loaded, shown)?;
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -184,25 +162,12 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
         );
     }
     clean_leftovers(&parent, &name, shown)?;
-    let staged = Staged::create(&parent, &name)?;
-    let tmp = &staged.path;
-    let plan = Plan::new(&loaded.runs);
-    write_runs(&tmp.join("runs.parquet"), &loaded.runs)?;
-    let stats = write_metrics(
-        &tmp.join("metrics.parquet"),
-        &loaded,
-        &loaded.runs,
-        &plan,
-        args.final_only,
-    )?;
-    let owner = tmp.join(Tag::Export.owner());
-    std::fs::remove_file(&owner).with_context(|| format!("removing `{}`", owner.display()))?;
-    place(tmp, out, existing.as_deref(), &parent, &name)?;
-    staged.placed();
-    let mut status = loaded.status;
-    if stats.failed > 0 {
-        status = Status::Partial;
-    }
+    let target = Target {
+        parent: &parent,
+        name: &name,
+        existing: existing.as_deref(),
+    };
+    let stats = export_into(args, &loaded, &loaded.runs, &target)?;
     writeln!(
         printer::stdout(),
         "exported {} and {} ({}) into `{}`",
@@ -211,7 +176,173 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<Status> {
         plural(stats.traces, "trace"),
         shown.display()
     )?;
-    Ok(status)
+    Ok(status(&loaded, &stats))
+}
+
+fn load(args: &ExportArgs) -> anyhow::Result<super::Loaded> {
+    let system = args.system;
+    super::load_pruned(&args.repo, aim_store::Detail::Full, |m| {
+        keep_metrics(m, system)
+    })
+}
+
+fn status(loaded: &super::Loaded, stats: &Stats) -> Status {
+    if stats.failed > 0 {
+        Status::Partial
+    } else {
+        loaded.status
+    }
+}
+
+fn refuse_inside_aim(loaded: &super::Loaded, shown: &Path) -> anyhow::Result<()> {
+    let aim_dirs: Vec<PathBuf> = loaded
+        .sources
+        .iter()
+        .map(|s| tcbench::output::dest::resolve(s.repo.aim_dir()))
+        .collect();
+    tcbench::output::dest::refuse_inside_aim(shown, "--output", &aim_dirs)
+}
+
+/// Where one export folder goes: `parent/name`, replacing `existing` if any.
+struct Target<'a> {
+    parent: &'a Path,
+    name: &'a str,
+    existing: Option<&'a Path>,
+}
+
+/// Writes `runs.parquet` and `metrics.parquet` of `runs` into a staging folder beside the
+/// target, then renames it into place.
+fn export_into(
+    args: &ExportArgs,
+    loaded: &super::Loaded,
+    runs: &[Run],
+    target: &Target,
+) -> anyhow::Result<Stats> {
+    let staged = Staged::create(target.parent, target.name)?;
+    let tmp = &staged.path;
+    let select = Selection {
+        no_system: !args.system,
+        ..Selection::default()
+    };
+    let pick = if args.final_only {
+        Pick::Last
+    } else {
+        Pick::All
+    };
+    let plan = Metrics::new(runs, &select, pick);
+    write_batch(&tmp.join("runs.parquet"), &runs_batch(runs)?)?;
+    let stats = write_metrics(&tmp.join("metrics.parquet"), loaded, runs, &plan)?;
+    let owner = tmp.join(Tag::Export.owner());
+    std::fs::remove_file(&owner).with_context(|| format!("removing `{}`", owner.display()))?;
+    let out = target.parent.join(target.name);
+    place(tmp, &out, target.existing, target.parent, target.name)?;
+    staged.placed();
+    Ok(stats)
+}
+
+/// The `repo=<value>` partition value of a repository given as `shown`: the path as given
+/// (without a leading `./` or `/`, and without a final `.aim`), every character other than
+/// an ASCII letter, digit, `.`, `-` or `_` made `_`; a value of dots only, or none, is `_`.
+fn partition_value(shown: &Path) -> String {
+    let mut path = shown.to_path_buf();
+    if path.file_name().is_some_and(|n| n == ".aim") {
+        path.pop();
+    }
+    let text = path.to_string_lossy();
+    let mut text: &str = &text;
+    loop {
+        let t = text.trim_start_matches('/');
+        let t = t.strip_prefix("./").unwrap_or(t);
+        if t == text {
+            break;
+        }
+        text = t;
+    }
+    let text = text.trim_end_matches('/');
+    let mut v: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if v.chars().all(|c| c == '.') {
+        v = "_".repeat(v.len().max(1));
+    }
+    v.truncate(200);
+    v
+}
+
+/// `export --hive`: one `repo=<value>` partition per repository, each written whole or not
+/// at all, into a dataset folder that may hold other partitions.
+fn run_hive(args: &ExportArgs, out: &Path) -> anyhow::Result<Status> {
+    let shown = &args.output;
+    if out.exists() && !out.is_dir() {
+        bail!("output `{}` exists and is not a folder", shown.display());
+    }
+    let mut loaded = load(args)?;
+    refuse_inside_aim(&loaded, shown)?;
+    let mut names: Vec<String> = Vec::new();
+    for s in &loaded.sources {
+        let name = format!("repo={}", partition_value(&s.shown));
+        if let Some(i) = names.iter().position(|n| *n == name) {
+            bail!(
+                "the repositories `{}` and `{}` would both be the partition `{name}`: give them paths that differ in more than punctuation (nothing was written)",
+                loaded.sources.get(i).map(|s| s.shown.display().to_string()).unwrap_or_default(),
+                s.shown.display()
+            );
+        }
+        names.push(name);
+    }
+    let mut existing = Vec::new();
+    for name in &names {
+        let part = out.join(name);
+        existing.push(check_output(&part, args.force)?);
+        if out.is_dir() {
+            clean_leftovers(out, name, &shown.join(name))?;
+        }
+    }
+    if !out.is_dir() {
+        std::fs::create_dir(out).with_context(|| format!("creating `{}`", shown.display()))?;
+    }
+    let mut by_source: Vec<Vec<Run>> = names.iter().map(|_| Vec::new()).collect();
+    for run in std::mem::take(&mut loaded.runs) {
+        let i = loaded.source_of(&run);
+        if let Some(v) = by_source.get_mut(i) {
+            v.push(run);
+        }
+    }
+    let mut total = Stats {
+        rows: 0,
+        traces: 0,
+        failed: 0,
+    };
+    let mut runs = 0;
+    for ((name, existing), part_runs) in names.iter().zip(&existing).zip(&by_source) {
+        let target = Target {
+            parent: out,
+            name,
+            existing: existing.as_deref(),
+        };
+        let stats = export_into(args, &loaded, part_runs, &target)?;
+        runs += part_runs.len();
+        total.rows += stats.rows;
+        total.traces += stats.traces;
+        total.failed += stats.failed;
+    }
+    writeln!(
+        printer::stdout(),
+        "exported {} and {} ({}) into {} of `{}`",
+        plural(runs, "run"),
+        plural(total.rows, "metric row"),
+        plural(total.traces, "trace"),
+        plural(names.len(), "partition"),
+        shown.display()
+    )?;
+    Ok(status(&loaded, &total))
 }
 
 /// The staging folder an export is assembled in (`aim_store::staging`, so that the leftover
@@ -280,148 +411,12 @@ fn place(
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// typed columns
-
-/// The Parquet type of a column of param or context values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    /// Every value an int.
-    Int,
-    /// Ints and floats.
-    Float,
-    /// Every value a bool.
-    Bool,
-    /// Every value a string.
-    Str,
-    /// Anything else (mixed types, lists, empty dicts, objects): JSON text of each value.
-    Json,
-}
-
-impl Kind {
-    /// The kind of a column holding `values` (None, BLOBs and missing values are nulls).
-    fn of<'a>(values: impl IntoIterator<Item = Option<&'a Node>>) -> Kind {
-        let mut kind: Option<Kind> = None;
-        for n in values.into_iter().flatten() {
-            let k = match n {
-                Node::None | Node::Blob => continue,
-                Node::Int(_) => Kind::Int,
-                Node::Float(_) => Kind::Float,
-                Node::Bool(_) => Kind::Bool,
-                Node::Str(_) => Kind::Str,
-                _ => Kind::Json,
-            };
-            kind = Some(match (kind, k) {
-                (None, k) => k,
-                (Some(a), b) if a == b => a,
-                (Some(Kind::Int | Kind::Float), Kind::Int | Kind::Float) => Kind::Float,
-                _ => Kind::Json,
-            });
-        }
-        kind.unwrap_or(Kind::Str)
-    }
-
-    fn data_type(self) -> DataType {
-        match self {
-            Kind::Int => DataType::Int64,
-            Kind::Float => DataType::Float64,
-            Kind::Bool => DataType::Boolean,
-            Kind::Str | Kind::Json => DataType::Utf8,
-        }
-    }
-
-    /// The column of `values` as this kind (a value of another type is a null; none is,
-    /// when the kind was computed over these values).
-    fn array<'a>(self, values: impl Iterator<Item = Option<&'a Node>>) -> ArrayRef {
-        match self {
-            Kind::Int => Arc::new(Int64Array::from_iter(values.map(|v| match v {
-                Some(Node::Int(i)) => Some(*i),
-                _ => None,
-            }))),
-            Kind::Float => Arc::new(Float64Array::from_iter(values.map(|v| match v {
-                Some(Node::Int(i)) => Some(*i as f64),
-                Some(Node::Float(f)) => Some(*f),
-                _ => None,
-            }))),
-            Kind::Bool => Arc::new(BooleanArray::from_iter(values.map(|v| match v {
-                Some(Node::Bool(b)) => Some(*b),
-                _ => None,
-            }))),
-            Kind::Str => Arc::new(StringArray::from_iter(values.map(|v| match v {
-                Some(Node::Str(s)) => Some(s.clone()),
-                _ => None,
-            }))),
-            Kind::Json => Arc::new(StringArray::from_iter(values.map(|v| match v {
-                None | Some(Node::None | Node::Blob) => None,
-                Some(n) => Some(json_text(&sort_keys(n))),
-            }))),
-        }
-    }
-}
-
-/// The node with every dict's keys sorted (Python's `json.dumps(…, sort_keys=True)`).
-fn sort_keys(node: &Node) -> Node {
-    let sorted = |entries: &[(Seg, Node)]| {
-        let mut e: Vec<(Seg, Node)> = entries
-            .iter()
-            .map(|(k, v)| (k.clone(), sort_keys(v)))
-            .collect();
-        if e.iter().all(|(k, _)| matches!(k, Seg::Int(_))) {
-            e.sort_by_key(|(k, _)| k.as_int());
-        } else {
-            e.sort_by_key(|(k, _)| k.to_string());
-        }
-        e
-    };
-    match node {
-        Node::Dict(e) => Node::Dict(sorted(e)),
-        Node::Object { type_name, fields } => Node::Object {
-            type_name: type_name.clone(),
-            fields: sorted(fields),
-        },
-        Node::List(items) => Node::List(items.iter().map(sort_keys).collect()),
-        other => other.clone(),
-    }
-}
-
-fn join_name(prefix: &str, seg: &Seg) -> String {
-    match seg {
-        Seg::Str(k) if prefix.is_empty() => k.clone(),
-        Seg::Str(k) => format!("{prefix}.{k}"),
-        Seg::Int(i) => format!("{prefix}[{i}]"),
-    }
-}
-
-/// Every leaf of a params tree: dicts are flattened (`hparams.lr`, int keys as
-/// `hparams.intkeys[1]`); lists, empty dicts and scalars are leaves.
-fn flatten<'a>(node: &'a Node, prefix: &str, out: &mut Vec<(String, &'a Node)>) {
-    match node {
-        Node::Dict(entries) if !entries.is_empty() => {
-            for (k, v) in entries {
-                flatten(v, &join_name(prefix, k), out);
-            }
-        }
-        _ if prefix.is_empty() => {} // the attrs root of a run without params
-        other => out.push((prefix.to_owned(), other)),
-    }
-}
-
-/// A run's param columns: a name equal to a property column is prefixed with `attrs.`
-/// (Aim keeps params under `attrs`); the first of two equal names wins.
-fn param_columns(run: &Run) -> Vec<(String, &Node)> {
-    let mut raw = Vec::new();
-    flatten(&run.meta.attrs, "", &mut raw);
-    let mut seen = BTreeSet::new();
-    raw.into_iter()
-        .map(|(k, v)| {
-            if PROPERTIES.contains(&k.as_str()) {
-                (format!("attrs.{k}"), v)
-            } else {
-                (k, v)
-            }
-        })
-        .filter(|(k, _)| seen.insert(k.clone()))
-        .collect()
+/// Writes `batch` as a Parquet file of its own.
+fn write_batch(path: &Path, batch: &RecordBatch) -> anyhow::Result<()> {
+    let mut w = writer(path, batch.schema())?;
+    w.write(batch)?;
+    w.close()?;
+    Ok(())
 }
 
 fn writer(path: &Path, schema: SchemaRef) -> anyhow::Result<ArrowWriter<std::fs::File>> {
@@ -434,301 +429,46 @@ fn writer(path: &Path, schema: SchemaRef) -> anyhow::Result<ArrowWriter<std::fs:
     Ok(ArrowWriter::try_new(f, schema, Some(props))?)
 }
 
-/// `runs.parquet`: one row per run, properties then params (sorted by name).
-fn write_runs(path: &Path, runs: &[Run]) -> anyhow::Result<()> {
-    let params: Vec<BTreeMap<String, &Node>> = runs
-        .iter()
-        .map(|r| param_columns(r).into_iter().collect())
-        .collect();
-    let names: BTreeSet<&String> = params.iter().flat_map(|p| p.keys()).collect();
-    let mut fields = Vec::new();
-    let mut arrays: Vec<ArrayRef> = Vec::new();
-    let mut push = |name: &str, ty: DataType, arr: ArrayRef| {
-        fields.push(Field::new(name, ty, true));
-        arrays.push(arr);
-    };
-    let strs = |f: &dyn Fn(&Run) -> Option<String>| -> ArrayRef {
-        Arc::new(StringArray::from(runs.iter().map(f).collect::<Vec<_>>()))
-    };
-    push("hash", DataType::Utf8, strs(&|r| Some(r.hash().to_owned())));
-    push("name", DataType::Utf8, strs(&|r| r.props.name.clone()));
-    push(
-        "experiment",
-        DataType::Utf8,
-        strs(&|r| r.props.experiment.clone()),
-    );
-    push(
-        "description",
-        DataType::Utf8,
-        strs(&|r| r.props.description.clone()),
-    );
-    let bools = |f: &dyn Fn(&Run) -> bool| -> ArrayRef {
-        Arc::new(BooleanArray::from(
-            runs.iter().map(|r| Some(f(r))).collect::<Vec<_>>(),
-        ))
-    };
-    push("archived", DataType::Boolean, bools(&|r| r.props.archived));
-    push("active", DataType::Boolean, bools(&|r| r.active()));
-    let floats = |f: &dyn Fn(&Run) -> Option<f64>| -> ArrayRef {
-        Arc::new(Float64Array::from(runs.iter().map(f).collect::<Vec<_>>()))
-    };
-    push(
-        "creation_time",
-        DataType::Float64,
-        floats(&|r| r.props.creation_time),
-    );
-    push("end_time", DataType::Float64, floats(&|r| r.end_time()));
-    let mut tags = ListBuilder::new(StringBuilder::new());
-    for r in runs {
-        for t in &r.props.tags {
-            tags.values().append_value(t);
-        }
-        tags.append(true);
-    }
-    let tags = tags.finish();
-    push("tags", tags.data_type().clone(), Arc::new(tags));
-    for n in names {
-        let values = || params.iter().map(|p| p.get(n).copied());
-        let kind = Kind::of(values());
-        push(n, kind.data_type(), kind.array(values()));
-    }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-    let mut w = writer(path, schema)?;
-    w.write(&batch)?;
-    w.close()?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------
 // metrics.parquet
 
-/// One trace to export, in output order within its run.
-struct TraceOut<'a> {
-    trace: &'a Trace,
-    /// `json.dumps(context, sort_keys=True)`.
-    context: String,
-}
-
-/// The traces of every run in output order, and the `context.<key>` columns.
-struct Plan<'a> {
-    traces: Vec<Vec<TraceOut<'a>>>,
-    context_keys: Vec<String>,
-}
-
-impl<'a> Plan<'a> {
-    fn new(runs: &'a [Run]) -> Plan<'a> {
-        let mut keys = BTreeSet::new();
-        let traces = runs
-            .iter()
-            .map(|r| {
-                let mut t: Vec<TraceOut> = r
-                    .meta
-                    .traces
-                    .iter()
-                    .map(|trace| {
-                        for (k, _) in trace.context.entries() {
-                            keys.insert(k.to_string());
-                        }
-                        TraceOut {
-                            trace,
-                            context: json_text(&sort_keys(&trace.context)),
-                        }
-                    })
-                    .collect();
-                t.sort_by(|a, b| {
-                    (a.trace.name.as_str(), a.context.as_str())
-                        .cmp(&(b.trace.name.as_str(), b.context.as_str()))
-                });
-                t
-            })
-            .collect();
-        Plan {
-            traces,
-            context_keys: keys.into_iter().collect(),
-        }
-    }
-}
-
-/// A metric row as the writer needs it.
-struct OutRow {
-    run: u32,
-    trace: u32,
-    step: i64,
-    value: Option<f64>,
-    epoch: Option<i64>,
-    time: Option<f64>,
-}
-
-fn out_row(run: u32, trace: u32, r: Row) -> OutRow {
-    OutRow {
-        run,
-        trace,
-        step: r.step,
-        value: match r.value {
-            Value::Int(i) => Some(i as f64),
-            Value::Float(f) => Some(f),
-            _ => None,
-        },
-        epoch: match r.epoch {
-            Value::Int(i) => Some(i),
-            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(f as i64),
-            _ => None,
-        },
-        time: r.time.as_f64(),
-    }
-}
-
 enum Msg {
-    Rows(Vec<OutRow>),
+    Points(Vec<Point>),
     Failed { rows_sent: usize, reason: String },
 }
 
-/// What was written.
 struct Stats {
     rows: usize,
     traces: usize,
     failed: usize,
 }
 
-/// Reads one run's traces, sending its rows in batches; a read error ends the run with
+/// Reads one run's traces, sending its points in batches; a read error ends the run with
 /// [`Msg::Failed`]. Returns false when the writer has gone (stop working).
 fn send_run(
     repo: &aim_store::Repo,
     run: &Run,
     run_idx: u32,
-    traces: &[TraceOut],
-    final_only: bool,
+    plan: &Metrics,
     tx: &SyncSender<Msg>,
 ) -> bool {
-    let hash = run.hash();
-    let batch = batch_size();
-    let seqs_dir = repo.seqs_chunk(hash);
     let mut sent = 0usize;
-    let mut buf: Vec<OutRow> = Vec::new();
-    let result = (|| -> Result<bool, aim_store::RunError> {
-        let seqs = Seqs::open_for(&seqs_dir, hash, run.meta.traces.len())?;
-        for (ti, t) in traces.iter().enumerate() {
-            let ti = ti as u32;
-            if final_only {
-                if let Some(r) = seqs.final_row(t.trace)? {
-                    buf.push(out_row(run_idx, ti, r));
-                }
-            } else {
-                let mut gone = false;
-                seqs.for_each_batch::<aim_store::RunError>(t.trace, batch, |rows| {
-                    buf.extend(rows.into_iter().map(|r| out_row(run_idx, ti, r)));
-                    if buf.len() >= batch && !gone {
-                        sent += buf.len();
-                        gone = tx.send(Msg::Rows(std::mem::take(&mut buf))).is_err();
-                    }
-                    Ok(())
-                })?;
-                if gone {
-                    return Ok(false);
-                }
-            }
-            if buf.len() >= batch {
-                sent += buf.len();
-                if tx.send(Msg::Rows(std::mem::take(&mut buf))).is_err() {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
-    })();
-    match result {
-        Ok(false) => false,
-        Ok(true) => buf.is_empty() || tx.send(Msg::Rows(buf)).is_ok(),
-        Err(e) => {
-            // rows read before the error are kept (they are right); the warning says so
-            let rows_sent = sent + buf.len();
-            let ok = buf.is_empty() || tx.send(Msg::Rows(buf)).is_ok();
-            ok && tx
-                .send(Msg::Failed {
-                    rows_sent,
-                    reason: format!("seqs chunk `{}`: {e}", seqs_dir.display()),
-                })
-                .is_ok()
-        }
-    }
-}
-
-fn metrics_schema(context_keys: &[String], kinds: &[Kind]) -> SchemaRef {
-    let mut fields = vec![
-        Field::new("run_hash", DataType::Utf8, false),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("context", DataType::Utf8, false),
-    ];
-    for (k, kind) in context_keys.iter().zip(kinds) {
-        fields.push(Field::new(format!("context.{k}"), kind.data_type(), true));
-    }
-    fields.extend([
-        Field::new("step", DataType::Int64, false),
-        Field::new("value", DataType::Float64, true),
-        Field::new("epoch", DataType::Int64, true),
-        Field::new("time", DataType::Float64, true),
-    ]);
-    Arc::new(Schema::new(fields))
-}
-
-/// The value of a context's top-level `key`.
-fn context_value<'a>(t: &TraceOut<'a>, key: &str) -> Option<&'a Node> {
-    t.trace
-        .context
-        .entries()
-        .iter()
-        .find(|(seg, _)| seg.to_string() == key)
-        .map(|(_, v)| v)
-}
-
-fn rows_batch(
-    schema: &SchemaRef,
-    runs: &[Run],
-    plan: &Plan,
-    kinds: &[Kind],
-    rows: &[OutRow],
-) -> anyhow::Result<RecordBatch> {
-    let trace = |r: &OutRow| {
-        plan.traces
-            .get(r.run as usize)
-            .and_then(|t| t.get(r.trace as usize))
+    let mut sink = |points: Vec<Point>| {
+        sent += points.len();
+        tx.send(Msg::Points(points)).is_ok()
     };
-    let mut cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            rows.iter()
-                .map(|r| runs.get(r.run as usize).map_or("", |run| run.hash())),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter()
-                .map(|r| trace(r).map_or("", |t| t.trace.name.as_str())),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter()
-                .map(|r| trace(r).map_or("", |t| t.context.as_str())),
-        )),
-    ];
-    for (key, kind) in plan.context_keys.iter().zip(kinds) {
-        cols.push(
-            kind.array(
-                rows.iter()
-                    .map(|r| trace(r).and_then(|t| context_value(t, key))),
-            ),
-        );
+    match plan.read_run(repo, run, run_idx, batch_size(), &mut sink) {
+        Ok(going) => going,
+        Err(e) => tx
+            .send(Msg::Failed {
+                rows_sent: sent,
+                reason: format!(
+                    "seqs chunk `{}`: {e}",
+                    repo.seqs_chunk(run.hash()).display()
+                ),
+            })
+            .is_ok(),
     }
-    cols.push(Arc::new(Int64Array::from_iter_values(
-        rows.iter().map(|r| r.step),
-    )));
-    cols.push(Arc::new(Float64Array::from_iter(
-        rows.iter().map(|r| r.value),
-    )));
-    cols.push(Arc::new(Int64Array::from_iter(
-        rows.iter().map(|r| r.epoch),
-    )));
-    cols.push(Arc::new(Float64Array::from_iter(
-        rows.iter().map(|r| r.time),
-    )));
-    Ok(RecordBatch::try_new(schema.clone(), cols)?)
 }
 
 /// `metrics.parquet`: every run's traces read on every core, written in (hash, metric,
@@ -737,20 +477,13 @@ fn write_metrics(
     path: &Path,
     loaded: &super::Loaded,
     runs: &[Run],
-    plan: &Plan,
-    final_only: bool,
+    plan: &Metrics,
 ) -> anyhow::Result<Stats> {
     let batch = batch_size();
-    let kinds: Vec<Kind> = plan
-        .context_keys
-        .iter()
-        .map(|k| Kind::of(plan.traces.iter().flatten().map(|t| context_value(t, k))))
-        .collect();
-    let schema = metrics_schema(&plan.context_keys, &kinds);
-    let mut w = writer(path, schema.clone())?;
+    let mut w = writer(path, plan.schema())?;
     let mut stats = Stats {
         rows: 0,
-        traces: plan.traces.iter().map(Vec::len).sum(),
+        traces: plan.trace_count(),
         failed: 0,
     };
     let threads = std::thread::available_parallelism()
@@ -771,31 +504,29 @@ fn write_metrics(
         for _ in 0..threads {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let (Some(run), Some(slot), Some(traces)) =
-                    (runs.get(i), senders.get(i), plan.traces.get(i))
-                else {
+                let (Some(run), Some(slot)) = (runs.get(i), senders.get(i)) else {
                     break;
                 };
                 let tx = slot.lock().ok().and_then(|mut g| g.take());
                 let Some(tx) = tx else { break };
-                if !send_run(loaded.repo_of(run), run, i as u32, traces, final_only, &tx) {
+                if !send_run(loaded.repo_of(run), run, i as u32, plan, &tx) {
                     break;
                 }
             });
         }
         // the writer; on error, dropping the receivers stops the workers
         let receivers = receivers;
-        let mut buf: Vec<OutRow> = Vec::new();
+        let mut buf: Vec<Point> = Vec::new();
         let mut progress = Progress::new(runs.len());
         for (i, rx) in receivers.iter().enumerate() {
             progress.show(i, stats.rows + buf.len());
             for msg in rx.iter() {
                 match msg {
-                    Msg::Rows(rows) => {
-                        buf.extend(rows);
+                    Msg::Points(points) => {
+                        buf.extend(points);
                         if buf.len() >= batch {
                             stats.rows += buf.len();
-                            w.write(&rows_batch(&schema, runs, plan, &kinds, &buf)?)?;
+                            w.write(&plan.batch(runs, &buf)?)?;
                             buf.clear();
                         }
                     }
@@ -820,7 +551,7 @@ fn write_metrics(
         progress.clear();
         if !buf.is_empty() {
             stats.rows += buf.len();
-            w.write(&rows_batch(&schema, runs, plan, &kinds, &buf)?)?;
+            w.write(&plan.batch(runs, &buf)?)?;
         }
         Ok::<_, anyhow::Error>(())
     });
@@ -886,88 +617,18 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn dict(entries: Vec<(Seg, Node)>) -> Node {
-        Node::Dict(entries)
-    }
-
     #[test]
-    fn column_kinds() {
-        let (i, f, b, s) = (
-            Node::Int(1),
-            Node::Float(0.5),
-            Node::Bool(true),
-            Node::Str("a".into()),
-        );
-        assert_eq!(Kind::of([Some(&i), None, Some(&Node::None)]), Kind::Int);
-        assert_eq!(Kind::of([Some(&i), Some(&f)]), Kind::Float);
-        assert_eq!(Kind::of([Some(&b), None]), Kind::Bool);
-        assert_eq!(Kind::of([Some(&s)]), Kind::Str);
-        // a bool is not a number (Python's json would say true, not 1)
-        assert_eq!(Kind::of([Some(&i), Some(&b)]), Kind::Json);
-        assert_eq!(Kind::of([Some(&s), Some(&i)]), Kind::Json);
-        assert_eq!(Kind::of([Some(&Node::List(vec![]))]), Kind::Json);
-        assert_eq!(Kind::of([None, None]), Kind::Str);
-    }
-
-    #[test]
-    fn json_text_is_pythons_json_dumps_sort_keys_without_ascii_escapes() {
-        // json.dumps({"b": [1, None, float("nan")], "a": "тест\n", 2: {}}, ...) fails in
-        // Python on mixed keys; all-str and all-int keys are what Aim holds
-        let n = dict(vec![
-            (
-                Seg::from("b"),
-                Node::List(vec![Node::Int(1), Node::None, Node::Float(f64::NAN)]),
-            ),
-            (Seg::from("a"), Node::Str("тест\n\"".into())),
-            (Seg::from("c"), dict(vec![])),
-        ]);
+    fn partition_values_are_plain_folder_names() {
+        let v = |p: &str| partition_value(Path::new(p));
         assert_eq!(
-            json_text(&sort_keys(&n)),
-            r#"{"a": "тест\n\"", "b": [1, null, NaN], "c": {}}"#
+            v("./campaigns/server-1/aim-repo"),
+            "campaigns_server-1_aim-repo"
         );
-        // int keys sort as ints, as Python sorts them
-        let n = dict(vec![
-            (Seg::Int(10), Node::Int(1)),
-            (Seg::Int(2), Node::Int(2)),
-            (Seg::Int(-3), Node::Int(3)),
-        ]);
-        assert_eq!(json_text(&sort_keys(&n)), r#"{"-3": 3, "2": 2, "10": 1}"#);
-    }
-
-    #[test]
-    fn params_flatten_to_leaves() {
-        let attrs = dict(vec![
-            (
-                Seg::from("hparams"),
-                dict(vec![
-                    (Seg::from("lr"), Node::Float(0.1)),
-                    (
-                        Seg::from("d"),
-                        dict(vec![(Seg::Int(1), Node::Str("one".into()))]),
-                    ),
-                    (Seg::from("empty"), dict(vec![])),
-                    (Seg::from("l"), Node::List(vec![Node::Int(1)])),
-                ]),
-            ),
-            (Seg::from("name"), Node::Str("collides".into())),
-        ]);
-        let mut out = Vec::new();
-        flatten(&attrs, "", &mut out);
-        let names: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "hparams.lr",
-                "hparams.d[1]",
-                "hparams.empty",
-                "hparams.l",
-                "name"
-            ]
-        );
-        let empty = dict(vec![]);
-        let mut none = Vec::new();
-        flatten(&empty, "", &mut none);
-        assert!(none.is_empty());
+        assert_eq!(v("/data/run s/.aim"), "data_run_s");
+        assert_eq!(v("../x=1"), ".._x_1");
+        assert_eq!(v(".."), "__");
+        assert_eq!(v("./"), "_");
+        assert_eq!(v("é"), "_");
     }
 
     #[test]

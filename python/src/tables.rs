@@ -1,0 +1,248 @@
+//! `runs()` and `metrics()`: the library's Arrow tables ([`tcbench::tables`]) handed to
+//! Python as Arrow IPC streams, which `pyarrow.ipc` reads back (no unsafe code, no pyo3
+//! version shared with arrow). Every read runs with the GIL released and Ctrl-C honoured
+//! ([`crate::errors::detached`]); `metrics()` streams: each call of
+//! [`MetricsReader::next_batch`] reads the next runs only, so memory follows the output.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aim_store::{Detail, RunMeta};
+use arrow_array::RecordBatch;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use tcbench::runs::{self, Diagnostic, Loaded};
+use tcbench::tables::{self, Metrics, Pick, Point, Selection};
+
+use crate::errors::{detached, invalid_argument, repo_paths, to_py_err, warn_all};
+
+/// Points per pass over a trace's step column (`Seqs::for_each_batch`).
+const BATCH_ROWS: usize = 65_536;
+
+/// Runs read per step of a metrics read, between two looks at Ctrl-C.
+const RUNS_PER_STEP: usize = 64;
+
+/// A record batch as an Arrow IPC stream (schema, then the batch).
+fn ipc(batch: &RecordBatch) -> anyhow::Result<Vec<u8>> {
+    let mut w = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema())?;
+    w.write(batch)?;
+    w.finish()?;
+    Ok(w.into_inner()?)
+}
+
+/// The runs (Aim's own `__system*` params and metrics included, as Aim's frames have them),
+/// each run's metadata cut by `prune` as soon as it is read, so that memory holds only
+/// what the table needs.
+fn load(
+    paths: &[PathBuf],
+    filter: Option<&str>,
+    archived: bool,
+    prune: impl Fn(&mut RunMeta) + Sync,
+    d: &mut Vec<Diagnostic>,
+) -> anyhow::Result<Loaded> {
+    let opts = runs::Options {
+        paths,
+        filter,
+        archived,
+    };
+    runs::load_pruned(&opts, Detail::Full, prune, d)
+}
+
+/// `runs()`: the runs table as an IPC stream; damaged runs are warned about.
+#[pyfunction]
+#[pyo3(signature = (repo, *, filter=None, archived=false))]
+pub fn runs(
+    py: Python<'_>,
+    repo: &Bound<'_, PyAny>,
+    filter: Option<String>,
+    archived: bool,
+) -> PyResult<Py<PyBytes>> {
+    let paths = repo_paths(repo)?;
+    let (bytes, d) = detached(py, move || {
+        let mut d = Vec::new();
+        // the traces are not in this table
+        let prune = |m: &mut RunMeta| m.traces = Vec::new();
+        let r = load(&paths, filter.as_deref(), archived, prune, &mut d)
+            .and_then(|loaded| ipc(&tables::runs_batch(&loaded.runs)?));
+        (r, d)
+    })?;
+    warn_all(py, &d)?;
+    let bytes = bytes.map_err(|e| to_py_err(py, e))?;
+    Ok(PyBytes::new(py, &bytes).unbind())
+}
+
+/// What a metrics read shares between its steps.
+struct State {
+    loaded: Loaded,
+    plan: Metrics,
+    next: AtomicUsize,
+    threads: usize,
+}
+
+impl State {
+    /// Reads the next [`RUNS_PER_STEP`] runs on every core, as one record batch; `None`
+    /// when every run was read.
+    fn step(&self) -> (Option<anyhow::Result<RecordBatch>>, Vec<Diagnostic>) {
+        let runs = &self.loaded.runs;
+        let start = self.next.load(Ordering::Relaxed);
+        if start >= runs.len() {
+            return (None, Vec::new());
+        }
+        let end = (start + RUNS_PER_STEP).min(runs.len());
+        self.next.store(end, Ordering::Relaxed);
+        let slots: Vec<Mutex<(Vec<Point>, Option<String>)>> = (start..end)
+            .map(|_| Mutex::new((Vec::new(), None)))
+            .collect();
+        let cursor = AtomicUsize::new(start);
+        std::thread::scope(|s| {
+            for _ in 0..self.threads.min(end - start) {
+                s.spawn(|| loop {
+                    let i = cursor.fetch_add(1, Ordering::Relaxed);
+                    let (Some(run), Some(slot)) = (runs.get(i), slots.get(i - start)) else {
+                        break;
+                    };
+                    let mut points = Vec::new();
+                    let mut sink = |p: Vec<Point>| {
+                        points.extend(p);
+                        true
+                    };
+                    let repo = self.loaded.repo_of(run);
+                    let failed = self
+                        .plan
+                        .read_run(repo, run, i as u32, BATCH_ROWS, &mut sink)
+                        .err()
+                        .map(|e| {
+                            let kept = if points.is_empty() {
+                                "its metrics are left out".to_owned()
+                            } else {
+                                format!("only its first {} points are kept", points.len())
+                            };
+                            format!(
+                                "run {}: unreadable seqs chunk `{}`: {e}; {kept}",
+                                run.hash(),
+                                repo.seqs_chunk(run.hash()).display()
+                            )
+                        });
+                    if let Ok(mut g) = slot.lock() {
+                        *g = (points, failed);
+                    }
+                });
+            }
+        });
+        let mut points = Vec::new();
+        let mut d = Vec::new();
+        for slot in slots {
+            let (p, failed) = slot.into_inner().unwrap_or_default();
+            points.extend(p);
+            d.extend(failed.map(Diagnostic::Warning));
+        }
+        (Some(self.plan.batch(runs, &points)), d)
+    }
+}
+
+/// A metrics read in progress: `next_batch()` until it returns `None`.
+#[pyclass(module = "tcbench_rs._native", frozen)]
+pub struct MetricsReader {
+    state: Arc<State>,
+}
+
+#[pymethods]
+impl MetricsReader {
+    /// The table's schema, as an IPC stream of no batch.
+    fn schema(&self, py: Python<'_>) -> PyResult<Py<PyBytes>> {
+        let schema = self.state.plan.schema();
+        let bytes = (|| -> anyhow::Result<Vec<u8>> {
+            let mut w = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &schema)?;
+            w.finish()?;
+            Ok(w.into_inner()?)
+        })()
+        .map_err(|e| to_py_err(py, e))?;
+        Ok(PyBytes::new(py, &bytes).unbind())
+    }
+
+    /// The next record batch as an IPC stream (its damaged runs warned about); `None` once
+    /// every run was read.
+    fn next_batch(&self, py: Python<'_>) -> PyResult<Option<Py<PyBytes>>> {
+        let state = self.state.clone();
+        let (batch, d) = detached(py, move || {
+            let (batch, d) = state.step();
+            (batch.map(|b| b.and_then(|b| ipc(&b))), d)
+        })?;
+        warn_all(py, &d)?;
+        Ok(match batch {
+            None => None,
+            Some(b) => Some(PyBytes::new(py, &b.map_err(|e| to_py_err(py, e))?).unbind()),
+        })
+    }
+}
+
+fn pick(value: &str) -> anyhow::Result<Pick> {
+    Ok(match value {
+        "last" => Pick::Last,
+        "max" => Pick::Max,
+        "min" => Pick::Min,
+        "all" => Pick::All,
+        other => anyhow::bail!(
+            "value must be \"last\", \"max\", \"min\" or \"all\", not {other:?}"
+        ),
+    })
+}
+
+/// `metrics()`: loads the runs and plans the table (damaged runs warned about); the reader
+/// then reads it.
+#[pyfunction]
+#[pyo3(signature = (repo, *, filter=None, archived=false, names=None, contexts=None, value="last"))]
+#[allow(clippy::too_many_arguments)]
+pub fn metrics(
+    py: Python<'_>,
+    repo: &Bound<'_, PyAny>,
+    filter: Option<String>,
+    archived: bool,
+    names: Option<Vec<String>>,
+    contexts: Option<Vec<String>>,
+    value: &str,
+) -> PyResult<MetricsReader> {
+    let pick = pick(value).map_err(|e| invalid_argument(py, e.to_string()))?;
+    let paths = repo_paths(repo)?;
+    let (state, d) = detached(py, move || {
+        let mut d = Vec::new();
+        let select = Selection {
+            names,
+            contexts,
+            no_system: false,
+        };
+        // only the traces read stay, and the params only for the filter
+        let keep_params = filter.is_some();
+        let prune = |m: &mut RunMeta| {
+            m.traces.retain(|t| select.keeps(t));
+            if !keep_params {
+                m.attrs = aim_store::Node::None;
+            }
+        };
+        let state = load(&paths, filter.as_deref(), archived, prune, &mut d).map(|loaded| {
+            let plan = Metrics::new(&loaded.runs, &select, pick);
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            State {
+                loaded,
+                plan,
+                next: AtomicUsize::new(0),
+                threads,
+            }
+        });
+        (state, d)
+    })?;
+    warn_all(py, &d)?;
+    let state = state.map_err(|e| to_py_err(py, e))?;
+    Ok(MetricsReader {
+        state: Arc::new(state),
+    })
+}
+
+/// Registers `runs`, `metrics` and `MetricsReader`.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(runs, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics, m)?)?;
+    m.add_class::<MetricsReader>()?;
+    Ok(())
+}

@@ -1,0 +1,659 @@
+//! A repository as Aim's own tables, in Arrow: one row per run with the columns of Aim's
+//! `Run.dataframe()`, and one row per metric point (or per trace) with the columns of Aim's
+//! `query_metrics().dataframe()`. The Python module returns these tables and `export` writes
+//! them, so a notebook, a DuckDB query over an export and a Spark job read one schema.
+//!
+//! Column names and values are Aim's (`hash`, `hparams.flowpic_dim`, `run.hash`,
+//! `metric.context.subset`, …). Where Aim's pandas frame holds Python objects of several
+//! types in one column, Arrow needs one type: a column whose values are all ints is `int64`,
+//! ints and floats `float64`, bools `bool`, strs `string`; any other mix is a `string`
+//! column holding `json.dumps` of each value (`32` and `"32"` stay apart). Aim's naive local
+//! `time` is an instant here (`timestamp[us, UTC]`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use aim_store::{Node, Repo, Run, RunError, Seg, Seqs, Trace, Value};
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::frame::{self, json_dumps_unicode};
+use crate::pyfmt::{json_float, json_str, PyVal};
+
+/// The run property columns, in `Run.dataframe()`'s order, before the params.
+pub const RUN_PROPERTIES: [&str; 9] = [
+    "hash",
+    "name",
+    "description",
+    "archived",
+    "creation_time",
+    "end_time",
+    "active",
+    "experiment",
+    "tags",
+];
+
+// ---------------------------------------------------------------------------------------
+// typed columns of Python values
+
+/// The Arrow type of a column of Python values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Every value an int.
+    Int,
+    /// Ints and floats.
+    Float,
+    /// Every value a bool.
+    Bool,
+    /// Every value a str.
+    Str,
+    /// Anything else: `json.dumps` of each value, as text.
+    Json,
+}
+
+impl Kind {
+    /// The kind of a column holding `values` (None and missing values are nulls).
+    pub fn of<'a>(values: impl IntoIterator<Item = Option<&'a PyVal>>) -> Kind {
+        let mut kind: Option<Kind> = None;
+        for v in values.into_iter().flatten() {
+            let k = match v {
+                PyVal::None => continue,
+                PyVal::Int(_) => Kind::Int,
+                PyVal::Float(_) => Kind::Float,
+                PyVal::Bool(_) => Kind::Bool,
+                PyVal::Str(_) => Kind::Str,
+            };
+            kind = Some(match (kind, k) {
+                (None, k) => k,
+                (Some(a), b) if a == b => a,
+                (Some(Kind::Int | Kind::Float), Kind::Int | Kind::Float) => Kind::Float,
+                _ => Kind::Json,
+            });
+        }
+        kind.unwrap_or(Kind::Str)
+    }
+
+    /// The Arrow type of the column.
+    pub fn data_type(self) -> DataType {
+        match self {
+            Kind::Int => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Bool => DataType::Boolean,
+            Kind::Str | Kind::Json => DataType::Utf8,
+        }
+    }
+
+    /// The column of `values` as this kind (a value of another type is a null; none is,
+    /// when the kind was computed over these values).
+    pub fn array<'a>(self, values: impl Iterator<Item = Option<&'a PyVal>>) -> ArrayRef {
+        match self {
+            Kind::Int => Arc::new(Int64Array::from_iter(values.map(|v| match v {
+                Some(PyVal::Int(i)) => Some(*i),
+                _ => None,
+            }))),
+            Kind::Float => Arc::new(Float64Array::from_iter(values.map(|v| match v {
+                Some(PyVal::Int(i)) => Some(*i as f64),
+                Some(PyVal::Float(f)) => Some(*f),
+                _ => None,
+            }))),
+            Kind::Bool => Arc::new(BooleanArray::from_iter(values.map(|v| match v {
+                Some(PyVal::Bool(b)) => Some(*b),
+                _ => None,
+            }))),
+            Kind::Str => Arc::new(StringArray::from_iter(values.map(|v| match v {
+                Some(PyVal::Str(s)) => Some(s.as_str()),
+                _ => None,
+            }))),
+            Kind::Json => Arc::new(StringArray::from_iter(values.map(|v| match v {
+                None | Some(PyVal::None) => None,
+                Some(v) => Some(json_dumps(v)),
+            }))),
+        }
+    }
+}
+
+/// `json.dumps(value)` with Python's defaults.
+pub fn json_dumps(v: &PyVal) -> String {
+    match v {
+        PyVal::None => "null".into(),
+        PyVal::Bool(b) => if *b { "true" } else { "false" }.into(),
+        PyVal::Int(i) => i.to_string(),
+        PyVal::Float(f) => json_float(*f),
+        PyVal::Str(s) => json_str(s),
+    }
+}
+
+/// The names of a set of rows' columns in order of first appearance, and each row's cells by
+/// name.
+fn union_columns(rows: Vec<Vec<(String, PyVal)>>) -> (Vec<String>, Vec<HashMap<String, PyVal>>) {
+    let mut names = Vec::new();
+    let mut seen = BTreeSet::new();
+    let cells = rows
+        .into_iter()
+        .map(|row| {
+            for (k, _) in &row {
+                if seen.insert(k.clone()) {
+                    names.push(k.clone());
+                }
+            }
+            row.into_iter().collect()
+        })
+        .collect();
+    (names, cells)
+}
+
+// ---------------------------------------------------------------------------------------
+// runs
+
+/// One row per run, as Aim's `Run.dataframe()`: the properties ([`RUN_PROPERTIES`]; `tags`
+/// as `json.dumps(tags)`), then every param flattened to depth 3 (`hparams.lr`; lists and
+/// deeper dicts as JSON text; a param whose name is a property's is left out), in order of
+/// first appearance.
+pub fn runs_batch(runs: &[Run]) -> anyhow::Result<RecordBatch> {
+    // a run without params: Aim's frame has a column named `` holding its `ObjectFlag`
+    // marker, which names nothing, and is left out here
+    let params = runs.iter().map(|r| {
+        let mut p = frame::param_columns(r);
+        p.retain(|(k, _)| !k.is_empty());
+        p
+    });
+    let (names, params) = union_columns(params.collect());
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    let mut push = |name: &str, ty: DataType, arr: ArrayRef| {
+        fields.push(Field::new(name, ty, true));
+        arrays.push(arr);
+    };
+    let strs = |f: &dyn Fn(&Run) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(runs.iter().map(f).collect::<Vec<_>>()))
+    };
+    let bools = |f: &dyn Fn(&Run) -> bool| -> ArrayRef {
+        Arc::new(BooleanArray::from(
+            runs.iter().map(|r| Some(f(r))).collect::<Vec<_>>(),
+        ))
+    };
+    let floats = |f: &dyn Fn(&Run) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from(runs.iter().map(f).collect::<Vec<_>>()))
+    };
+    for name in RUN_PROPERTIES {
+        match name {
+            "hash" => push(name, DataType::Utf8, strs(&|r| Some(r.hash().to_owned()))),
+            "name" => push(name, DataType::Utf8, strs(&|r| r.props.name.clone())),
+            "description" => push(name, DataType::Utf8, strs(&|r| r.props.description.clone())),
+            "archived" => push(name, DataType::Boolean, bools(&|r| r.props.archived)),
+            "creation_time" => push(name, DataType::Float64, floats(&|r| r.props.creation_time)),
+            "end_time" => push(name, DataType::Float64, floats(&Run::end_time)),
+            "active" => push(name, DataType::Boolean, bools(&Run::active)),
+            "experiment" => push(name, DataType::Utf8, strs(&|r| r.props.experiment.clone())),
+            _ => push(
+                name,
+                DataType::Utf8,
+                strs(&|r| Some(tags_json(&r.props.tags))),
+            ),
+        }
+    }
+    for n in &names {
+        let values = || params.iter().map(|p| p.get(n));
+        let kind = Kind::of(values());
+        push(n, kind.data_type(), kind.array(values()));
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// `json.dumps(tags)`.
+fn tags_json(tags: &[String]) -> String {
+    let parts: Vec<String> = tags.iter().map(|t| json_str(t)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+// ---------------------------------------------------------------------------------------
+// metrics
+
+/// Which points of each trace [`Metrics`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    /// Every tracked point.
+    All,
+    /// The point at the highest step (the true final value, not Aim's `values.last()`).
+    Last,
+    /// The greatest value (the lowest step among equals; NaN and None never win).
+    Max,
+    /// The smallest value (as [`Pick::Max`]).
+    Min,
+}
+
+/// Which traces [`Metrics`] reads: metric traces (Aim's `__system__*` included), of these
+/// names if given, whose context `subset` is one of these if given.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Metric names to keep (`None`: all).
+    pub names: Option<Vec<String>>,
+    /// Context `subset` values to keep (`None`: all contexts).
+    pub contexts: Option<Vec<String>>,
+    /// Leave out Aim's own resource metrics (`__system__*`).
+    pub no_system: bool,
+}
+
+impl Selection {
+    /// True for a trace this selection reads.
+    pub fn keeps(&self, t: &Trace) -> bool {
+        t.is_metric()
+            && !(self.no_system && t.is_system())
+            && self.names.as_ref().map_or(true, |n| n.contains(&t.name))
+            && self.contexts.as_ref().map_or(true, |c| {
+                t.subset().is_some_and(|s| c.iter().any(|x| x == s))
+            })
+    }
+}
+
+/// A trace to read, in output order within its run.
+struct Planned {
+    /// Index into the run's `meta.traces`.
+    index: usize,
+    /// The `metric.context.*` cells, by column.
+    cells: Vec<PyVal>,
+}
+
+/// A metric point ready for a batch: which run and which planned trace it belongs to.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Index of the run in the slice given to [`Metrics::new`].
+    pub run: u32,
+    /// Index of the trace among the run's planned traces.
+    pub trace: u32,
+    /// The step.
+    pub step: i64,
+    /// The value (`None` for a value that is not a number).
+    pub value: Option<f64>,
+    /// The epoch, when tracked as an int.
+    pub epoch: Option<i64>,
+    /// The UNIX time of the `track()` call.
+    pub time: Option<f64>,
+}
+
+impl Point {
+    fn new(run: u32, trace: u32, r: aim_store::Row) -> Point {
+        Point {
+            run,
+            trace,
+            step: r.step,
+            value: match r.value {
+                Value::Int(i) => Some(i as f64),
+                Value::Float(f) => Some(f),
+                _ => None,
+            },
+            epoch: match r.epoch {
+                Value::Int(i) => Some(i),
+                Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(f as i64),
+                _ => None,
+            },
+            time: r.time.as_f64(),
+        }
+    }
+}
+
+/// The plan of a metrics table over a set of runs: which traces, in which order, and the
+/// columns (`run.hash`, `metric.name`, `metric.context.*`, `step`, `value`, `epoch`,
+/// `time`). Holds no run data: [`Metrics::read_run`] reads the points, [`Metrics::batch`]
+/// makes them a record batch.
+pub struct Metrics {
+    traces: Vec<Vec<Planned>>,
+    schema: SchemaRef,
+    kinds: Vec<Kind>,
+    pick: Pick,
+}
+
+/// A context's `metric.context.*` cells: Aim's `unfold_tree(context, depth=3)` (lists and
+/// deeper dicts as JSON text); an empty context has none.
+fn context_cells(context: &Node) -> Vec<(String, PyVal)> {
+    if matches!(context, Node::Dict(e) if e.is_empty()) {
+        return Vec::new();
+    }
+    frame::unfold_columns(context, 3)
+        .into_iter()
+        .map(|(k, v)| (format!("metric.context.{k}"), v))
+        .collect()
+}
+
+impl Metrics {
+    /// Plans the table of `runs`' traces chosen by `select`, one row per point or per
+    /// trace as `pick` says; traces in (name, context) order within a run.
+    pub fn new(runs: &[Run], select: &Selection, pick: Pick) -> Metrics {
+        let mut rows: Vec<Vec<(String, PyVal)>> = Vec::new();
+        let mut order: Vec<Vec<(usize, String)>> = Vec::with_capacity(runs.len());
+        for run in runs {
+            let mut t: Vec<(usize, String, &Trace)> = run
+                .meta
+                .traces
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| select.keeps(t))
+                .map(|(i, t)| (i, json_dumps_unicode(&sort_keys(&t.context)), t))
+                .collect();
+            t.sort_by(|a, b| {
+                (a.2.name.as_str(), a.1.as_str()).cmp(&(b.2.name.as_str(), b.1.as_str()))
+            });
+            order.push(t.iter().map(|(i, k, _)| (*i, k.clone())).collect());
+            rows.extend(t.iter().map(|(_, _, tr)| context_cells(&tr.context)));
+        }
+        let (names, cells) = union_columns(rows);
+        let kinds: Vec<Kind> = names
+            .iter()
+            .map(|n| Kind::of(cells.iter().map(|c| c.get(n))))
+            .collect();
+        let mut cells = cells.into_iter();
+        let traces = order
+            .into_iter()
+            .map(|run| {
+                run.into_iter()
+                    .map(|(index, _)| {
+                        let mut c = cells.next().unwrap_or_default();
+                        Planned {
+                            index,
+                            cells: names
+                                .iter()
+                                .map(|n| c.remove(n).unwrap_or(PyVal::None))
+                                .collect(),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut fields = vec![
+            Field::new("run.hash", DataType::Utf8, false),
+            Field::new("metric.name", DataType::Utf8, false),
+        ];
+        for (n, k) in names.iter().zip(&kinds) {
+            fields.push(Field::new(n, k.data_type(), true));
+        }
+        fields.extend([
+            Field::new("step", DataType::Int64, false),
+            Field::new("value", DataType::Float64, true),
+            Field::new("epoch", DataType::Int64, true),
+            Field::new(
+                "time",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+        ]);
+        Metrics {
+            traces,
+            schema: Arc::new(Schema::new(fields)),
+            kinds,
+            pick,
+        }
+    }
+
+    /// The table's schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The number of traces planned.
+    pub fn trace_count(&self) -> usize {
+        self.traces.iter().map(Vec::len).sum()
+    }
+
+    /// The number of traces planned for run `run`.
+    pub fn traces_of(&self, run: usize) -> usize {
+        self.traces.get(run).map_or(0, Vec::len)
+    }
+
+    /// Reads the points of run `idx` (`run`, in `repo`) in output order, handing them to
+    /// `sink` in batches of about `batch` points (`sink` returns false to stop early). An
+    /// unreadable seqs chunk is the error; points handed out before it stay right.
+    pub fn read_run(
+        &self,
+        repo: &Repo,
+        run: &Run,
+        idx: u32,
+        batch: usize,
+        sink: &mut dyn FnMut(Vec<Point>) -> bool,
+    ) -> Result<bool, RunError> {
+        let Some(planned) = self.traces.get(idx as usize) else {
+            return Ok(true);
+        };
+        if planned.is_empty() {
+            return Ok(true);
+        }
+        let mut buf: Vec<Point> = Vec::new();
+        let read = self.read_planned(repo, run, idx, planned, batch, &mut buf, sink);
+        match read {
+            Ok(true) => Ok(buf.is_empty() || sink(buf)),
+            Ok(false) => Ok(false),
+            Err(e) => {
+                // the points read before the error are right: they go out before it
+                if !buf.is_empty() {
+                    sink(buf);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read_planned(
+        &self,
+        repo: &Repo,
+        run: &Run,
+        idx: u32,
+        planned: &[Planned],
+        batch: usize,
+        buf: &mut Vec<Point>,
+        sink: &mut dyn FnMut(Vec<Point>) -> bool,
+    ) -> Result<bool, RunError> {
+        let hash = run.hash();
+        let seqs = Seqs::open_for(&repo.seqs_chunk(hash), hash, run.meta.traces.len())?;
+        for (ti, p) in planned.iter().enumerate() {
+            let Some(trace) = run.meta.traces.get(p.index) else {
+                continue;
+            };
+            let ti = ti as u32;
+            match self.pick {
+                Pick::Last => {
+                    if let Some(r) = seqs.final_row(trace)? {
+                        buf.push(Point::new(idx, ti, r));
+                    }
+                }
+                Pick::All => {
+                    let mut stopped = false;
+                    seqs.for_each_batch::<RunError>(trace, batch, |rows| {
+                        buf.extend(rows.into_iter().map(|r| Point::new(idx, ti, r)));
+                        if buf.len() >= batch && !stopped {
+                            stopped = !sink(std::mem::take(buf));
+                        }
+                        Ok(())
+                    })?;
+                    if stopped {
+                        return Ok(false);
+                    }
+                }
+                Pick::Max | Pick::Min => {
+                    let max = self.pick == Pick::Max;
+                    let mut best: Option<Point> = None;
+                    seqs.for_each_batch::<RunError>(trace, batch, |rows| {
+                        for r in rows {
+                            let p = Point::new(idx, ti, r);
+                            let Some(v) = p.value.filter(|v| !v.is_nan()) else {
+                                continue;
+                            };
+                            let better = best.as_ref().and_then(|b| b.value).map_or(true, |b| {
+                                if max {
+                                    v > b
+                                } else {
+                                    v < b
+                                }
+                            });
+                            if better {
+                                best = Some(p);
+                            }
+                        }
+                        Ok(())
+                    })?;
+                    buf.extend(best);
+                }
+            }
+            if buf.len() >= batch && !sink(std::mem::take(buf)) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The record batch of `points` (read by [`Metrics::read_run`] from `runs`, the runs
+    /// this plan was made for).
+    pub fn batch(&self, runs: &[Run], points: &[Point]) -> anyhow::Result<RecordBatch> {
+        let planned = |p: &Point| {
+            self.traces
+                .get(p.run as usize)
+                .and_then(|t| t.get(p.trace as usize))
+        };
+        let trace = |p: &Point| {
+            let run = runs.get(p.run as usize)?;
+            run.meta.traces.get(planned(p)?.index)
+        };
+        let mut cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(
+                points
+                    .iter()
+                    .map(|p| runs.get(p.run as usize).map_or("", Run::hash)),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                points
+                    .iter()
+                    .map(|p| trace(p).map_or("", |t| t.name.as_str())),
+            )),
+        ];
+        for (c, kind) in self.kinds.iter().enumerate() {
+            cols.push(
+                kind.array(
+                    points
+                        .iter()
+                        .map(|p| planned(p).and_then(|t| t.cells.get(c))),
+                ),
+            );
+        }
+        cols.push(Arc::new(Int64Array::from_iter_values(
+            points.iter().map(|p| p.step),
+        )));
+        cols.push(Arc::new(Float64Array::from_iter(
+            points.iter().map(|p| p.value),
+        )));
+        cols.push(Arc::new(Int64Array::from_iter(
+            points.iter().map(|p| p.epoch),
+        )));
+        cols.push(Arc::new(
+            TimestampMicrosecondArray::from_iter(
+                points.iter().map(|p| p.time.and_then(timestamp_micros)),
+            )
+            .with_timezone("UTC"),
+        ));
+        Ok(RecordBatch::try_new(self.schema.clone(), cols)?)
+    }
+}
+
+/// A UNIX time in seconds as microseconds, rounded as Python's `datetime.fromtimestamp`
+/// rounds it (half to even on the fraction).
+pub fn timestamp_micros(t: f64) -> Option<i64> {
+    if !t.is_finite() || t.abs() > 9.2e12 {
+        return None;
+    }
+    let whole = t.trunc();
+    let mut us = ((t - whole) * 1e6).round_ties_even();
+    let mut secs = whole;
+    if us >= 1e6 {
+        secs += 1.0;
+        us -= 1e6;
+    } else if us < 0.0 {
+        secs -= 1.0;
+        us += 1e6;
+    }
+    Some(secs as i64 * 1_000_000 + us as i64)
+}
+
+/// The node with every dict's keys sorted (Python's `json.dumps(…, sort_keys=True)`).
+pub fn sort_keys(node: &Node) -> Node {
+    let sorted = |entries: &[(Seg, Node)]| {
+        let mut e: Vec<(Seg, Node)> = entries
+            .iter()
+            .map(|(k, v)| (k.clone(), sort_keys(v)))
+            .collect();
+        if e.iter().all(|(k, _)| matches!(k, Seg::Int(_))) {
+            e.sort_by_key(|(k, _)| k.as_int());
+        } else {
+            e.sort_by_key(|(k, _)| k.to_string());
+        }
+        e
+    };
+    match node {
+        Node::Dict(e) => Node::Dict(sorted(e)),
+        Node::Object { type_name, fields } => Node::Object {
+            type_name: type_name.clone(),
+            fields: sorted(fields),
+        },
+        Node::List(items) => Node::List(items.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_kinds() {
+        let (i, f, b, s) = (
+            PyVal::Int(1),
+            PyVal::Float(0.5),
+            PyVal::Bool(true),
+            PyVal::Str("a".into()),
+        );
+        assert_eq!(Kind::of([Some(&i), None, Some(&PyVal::None)]), Kind::Int);
+        assert_eq!(Kind::of([Some(&i), Some(&f)]), Kind::Float);
+        assert_eq!(Kind::of([Some(&b), None]), Kind::Bool);
+        assert_eq!(Kind::of([Some(&s)]), Kind::Str);
+        // a bool is not a number (Python's json would say true, not 1)
+        assert_eq!(Kind::of([Some(&i), Some(&b)]), Kind::Json);
+        assert_eq!(Kind::of([Some(&s), Some(&i)]), Kind::Json);
+        assert_eq!(Kind::of([None, None]), Kind::Str);
+    }
+
+    #[test]
+    fn mixed_columns_keep_int_and_str_apart() {
+        let cells = [
+            PyVal::Int(32),
+            PyVal::Str("32".into()),
+            PyVal::Float(f64::NAN),
+        ];
+        let a = Kind::Json.array(cells.iter().map(Some));
+        let a = a.as_any().downcast_ref::<StringArray>().map(|a| {
+            a.iter()
+                .map(|v| v.unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(
+            a,
+            Some(vec!["32".to_owned(), "\"32\"".into(), "NaN".into()])
+        );
+    }
+
+    #[test]
+    fn times_round_as_python_fromtimestamp() {
+        assert_eq!(timestamp_micros(1.5), Some(1_500_000));
+        assert_eq!(timestamp_micros(-0.25), Some(-250_000));
+        assert_eq!(timestamp_micros(f64::NAN), None);
+        assert_eq!(
+            timestamp_micros(1_764_662_101.375_073),
+            Some(1_764_662_101_375_073)
+        );
+    }
+
+    #[test]
+    fn tags_as_aims_json_dumps() {
+        assert_eq!(tags_json(&[]), "[]");
+        assert_eq!(tags_json(&["a".into(), "é".into()]), r#"["a", "\u00e9"]"#);
+    }
+}
