@@ -12,7 +12,7 @@ use aim_store::{Detail, RunMeta};
 use arrow_array::RecordBatch;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use tcbench::runs::{self, Diagnostic, Loaded};
+use tcbench::runs::{Diagnostic, Loaded, Options};
 use tcbench::tables::{self, Metrics, Pick, Point, Selection};
 
 use crate::errors::{detached, invalid_argument, repo_paths, to_py_err, warn_all};
@@ -41,12 +41,12 @@ fn load(
     prune: impl Fn(&mut RunMeta) + Sync,
     d: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<Loaded> {
-    let opts = runs::Options {
+    let opts = Options {
         paths,
         filter,
         archived,
     };
-    runs::load_pruned(&opts, Detail::Full, prune, d)
+    tcbench::runs::load_pruned(&opts, Detail::Full, prune, d)
 }
 
 /// `runs()`: the runs table as an IPC stream; damaged runs are warned about.
