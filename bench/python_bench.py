@@ -55,6 +55,12 @@ def child_ours(repo: str, mode: str, small: str | None) -> dict:
         t3 = time.perf_counter()
         out.update(runs=r.num_rows, traces=m.num_rows, runs_s=t2 - t1, metrics_s=t3 - t2,
                    runs_nbytes=r.nbytes, metrics_nbytes=m.nbytes)
+    elif mode == "runs-only":
+        r = tcbench_rs.runs(repo)
+        out.update(runs=r.num_rows, nbytes=r.nbytes)
+    elif mode == "last-only":
+        m = tcbench_rs.metrics(repo, value="last")
+        out.update(traces=m.num_rows, nbytes=m.nbytes)
     elif mode in ("all", "all-small"):
         names = [small] if mode == "all-small" else None
         m = tcbench_rs.metrics(repo, value="all", names=names)
@@ -144,10 +150,14 @@ def version(python: str, module: str) -> str:
     return p.stdout.strip() or "?"
 
 
+def loadavg() -> str:
+    return " ".join(pathlib.Path("/proc/loadavg").read_text().split()[:3])
+
+
 def header(args, extra: list[str]) -> list[str]:
-    load = pathlib.Path("/proc/loadavg").read_text().split()[:3]
     lines = [f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-             f"{platform.python_version()} (harness); load average {' '.join(load)} at start",
+             f"{platform.python_version()} (harness); load average {args.load_start} at "
+             f"start, {loadavg()} at end",
              f"- ours: `{args.ours_python}` (tcbench_rs {version(args.ours_python, 'tcbench_rs')}, "
              f"pyarrow {version(args.ours_python, 'pyarrow')}, pandas "
              f"{version(args.ours_python, 'pandas')})"]
@@ -189,8 +199,7 @@ def compare(args):
              f"{version(args.aim_python, 'pandas')})",
              f"- rows, ours / SDK: runs {same['runs'][0]} / {same['runs'][1]}, traces "
              f"{same['traces'][0]} / {same['traces'][1]}, param columns {same['params'][0]} / "
-             f"{same['params'][1]}",
-             f"- load average at end {' '.join(pathlib.Path('/proc/loadavg').read_text().split()[:3])}"]
+             f"{same['params'][1]}"]
     out = ["## tcbench_rs vs the Aim SDK: runs table + final value of every trace, in pandas", ""]
     out += header(args, notes)
     out += ["",
@@ -222,29 +231,41 @@ def big(args):
     repo = pathlib.Path(args.repo)
     rs = []
     base = run_child(args.ours_python, "ours", repo, "import")
+    alone = {"runs-only": [], "last-only": []}
     for rep in range(args.repeat + 1):
         r = run_child(args.ours_python, "ours", repo, "tables")
         log(f"round {rep}: wall {r['wall_s']:.2f} s, runs() {r['runs_s']:.2f} s, metrics() "
             f"{r['metrics_s']:.2f} s, peak RSS {mb(r['rss_kib'])} MB")
+        for mode in alone:
+            a = run_child(args.ours_python, "ours", repo, mode)
+            log(f"round {rep} {mode}: peak RSS {mb(a['rss_kib'])} MB, {a['wall_s']:.2f} s")
+            if rep:
+                alone[mode].append(a)
         if rep:
             rs.append(r)
     r0 = rs[0]
     nbytes = r0["runs_nbytes"] + r0["metrics_nbytes"]
     rss = max(r["rss_kib"] for r in rs)
+    floor = base["rss_kib"]
     out = [f"## tcbench_rs on a big repository: `{repo}`", ""]
     out += header(args, [f"- {r0['runs']} runs, {r0['traces']} traces"])
     out += ["",
             f"`runs(repo)` then `metrics(repo, value=\"last\")` (Arrow tables, no pandas) in "
-            f"one fresh process, {args.repeat} timed rounds after a warm-up; medians. The "
-            "import floor is the peak RSS of a process that only imports.",
+            f"one fresh process, and each call alone in a process of its own; {args.repeat} "
+            "timed rounds after a warm-up; medians, RSS = max. *imports only*: the peak RSS of "
+            "a process that only imports (the floor every row includes).",
             "",
-            "| process s | runs() s | metrics(last) s | peak RSS MB | import-only RSS MB | "
-            "RSS − imports MB | tables nbytes MB (runs + metrics) |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {med(rs, 'wall_s'):.2f} | {med(rs, 'runs_s'):.2f} | {med(rs, 'metrics_s'):.2f} | "
-            f"{mb(rss)} | {mb(base['rss_kib'])} | {mb(rss - base['rss_kib'])} | "
-            f"{nbytes / 2**20:.1f} ({r0['runs_nbytes'] / 2**20:.1f} + "
-            f"{r0['metrics_nbytes'] / 2**20:.1f}) |"]
+            "| process | wall s | peak RSS MB | RSS − imports MB | table nbytes MB |",
+            "|---|---:|---:|---:|---:|",
+            f"| runs() + metrics(last) | {med(rs, 'wall_s'):.2f} (runs() {med(rs, 'runs_s'):.2f}, "
+            f"metrics() {med(rs, 'metrics_s'):.2f}) | {mb(rss)} | {mb(rss - floor)} | "
+            f"{nbytes / 2**20:.1f} |"]
+    for mode, label in (("runs-only", "runs() alone"), ("last-only", "metrics(last) alone")):
+        a = alone[mode]
+        m = max(x["rss_kib"] for x in a)
+        out.append(f"| {label} | {med(a, 'wall_s'):.2f} | {mb(m)} | {mb(m - floor)} | "
+                   f"{a[0]['nbytes'] / 2**20:.1f} |")
+    out.append(f"| imports only | {base['wall_s']:.2f} | {mb(floor)} | | |")
     return out
 
 
@@ -298,6 +319,7 @@ def main():
     ap.add_argument("--small-metric", default="best_epoch", help="the metric of --streaming's small call")
     ap.add_argument("--repeat", type=int, default=None, help="timed rounds (default 5; 3 with --repo)")
     args = ap.parse_args()
+    args.load_start = loadavg()
     if args.repeat is None:
         args.repeat = 3 if (args.repo or args.streaming) else 5
     if args.streaming:
