@@ -219,7 +219,8 @@ pub enum Pick {
     All,
     /// The point at the highest step (the true final value, not Aim's `values.last()`).
     Last,
-    /// The greatest value (the lowest step among equals; NaN and None never win).
+    /// The greatest value (the lowest step among equals; NaN loses to any number, so a
+    /// trace of NaN only gives its first point).
     Max,
     /// The smallest value (as [`Pick::Max`]).
     Min,

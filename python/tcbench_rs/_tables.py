@@ -69,7 +69,8 @@ def metrics(
         contexts: keep only traces whose context ``subset`` is one of these.
         value: ``"last"`` (default): one row per trace, the point at its highest step
             (its true final value); ``"max"`` / ``"min"``: one row per trace, the best
-            value and the step it was reached at (the first such step); ``"all"``: one row
+            value and the step it was reached at (the first such step; NaN loses to any
+            number); ``"all"``: one row
             per tracked point, read run by run so that memory follows the output.
         archived: include archived runs.
 

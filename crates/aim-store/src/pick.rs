@@ -15,7 +15,8 @@ use crate::value::{self, Value};
 pub enum Best {
     /// The point at the highest step (the true final value).
     Last,
-    /// The greatest value; the lowest step among equals. NaN and non-numbers never win.
+    /// The greatest value; the lowest step among equals. NaN loses to any number (a trace
+    /// of NaN only gives its first NaN); a value that is no number is no candidate.
     Max,
     /// The smallest value, as [`Best::Max`].
     Min,
@@ -25,16 +26,21 @@ pub enum Best {
 fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Int(i) => Some(*i as f64),
-        Value::Float(f) if !f.is_nan() => Some(*f),
+        Value::Float(f) => Some(*f),
         _ => None,
     }
 }
 
 /// True when (`v`, `step`) beats the best so far.
 fn beats(best: Best, v: f64, step: i64, so_far: Option<(f64, i64)>) -> bool {
-    match so_far {
-        None => true,
-        Some((b, bs)) => match best {
+    let Some((b, bs)) = so_far else {
+        return true;
+    };
+    match (v.is_nan(), b.is_nan()) {
+        (true, true) => step < bs,
+        (true, false) => false,
+        (false, true) => true,
+        (false, false) => match best {
             Best::Max => v > b || (v == b && step < bs),
             Best::Min => v < b || (v == b && step < bs),
             Best::Last => false,
@@ -197,13 +203,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ties_go_to_the_lowest_step_and_nan_never_wins() {
+    fn ties_go_to_the_lowest_step_and_nan_loses_to_numbers() {
         assert!(beats(Best::Max, 1.0, 5, None));
         assert!(beats(Best::Max, 2.0, 5, Some((1.0, 1))));
         assert!(!beats(Best::Max, 1.0, 5, Some((1.0, 1))));
         assert!(beats(Best::Max, 1.0, 0, Some((1.0, 1))));
         assert!(beats(Best::Min, 0.5, 9, Some((1.0, 1))));
-        assert_eq!(number(&Value::Float(f64::NAN)), None);
+        assert!(beats(Best::Max, 0.0, 9, Some((f64::NAN, 1))));
+        assert!(!beats(Best::Min, f64::NAN, 0, Some((3.0, 1))));
+        assert!(beats(Best::Min, f64::NAN, 0, Some((f64::NAN, 1))));
         assert_eq!(number(&Value::Bool(true)), None);
     }
 
