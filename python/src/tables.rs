@@ -20,7 +20,9 @@ use crate::errors::{detached, invalid_argument, repo_paths, to_py_err, warn_all}
 /// Points per pass over a trace's step column (`Seqs::for_each_batch`).
 const BATCH_ROWS: usize = 65_536;
 
-/// Runs read per step of a metrics read, between two looks at Ctrl-C.
+/// Runs read per step of `metrics(value="all")`: a step's points are one record batch, so
+/// memory holds the table read so far and one step's points. One row per trace (`last`,
+/// `max`, `min`) is read in one step: its threads then keep their buffers from run to run.
 const RUNS_PER_STEP: usize = 64;
 
 /// A record batch as an Arrow IPC stream (schema, then the batch).
@@ -78,18 +80,21 @@ struct State {
     plan: Metrics,
     next: AtomicUsize,
     threads: usize,
+    /// Every point (`value="all"`), not one per trace.
+    all: bool,
 }
 
 impl State {
-    /// Reads the next [`RUNS_PER_STEP`] runs on every core, as one record batch; `None`
-    /// when every run was read.
+    /// Reads the next runs ([`RUNS_PER_STEP`], or all for one row per trace) on every
+    /// core, as one record batch; `None` when every run was read.
     fn step(&self) -> (Option<anyhow::Result<RecordBatch>>, Vec<Diagnostic>) {
         let runs = &self.loaded.runs;
         let start = self.next.load(Ordering::Relaxed);
         if start >= runs.len() {
             return (None, Vec::new());
         }
-        let end = (start + RUNS_PER_STEP).min(runs.len());
+        let per_step = if self.all { RUNS_PER_STEP } else { runs.len() };
+        let end = start.saturating_add(per_step).min(runs.len());
         self.next.store(end, Ordering::Relaxed);
         let slots: Vec<Mutex<(Vec<Point>, Option<String>)>> = (start..end)
             .map(|_| Mutex::new((Vec::new(), None)))
@@ -228,6 +233,7 @@ pub fn metrics(
                 plan,
                 next: AtomicUsize::new(0),
                 threads,
+                all: pick == Pick::All,
             }
         });
         (state, d)

@@ -22,27 +22,39 @@ pub(crate) fn take() -> Vec<u8> {
     buf
 }
 
-/// A buffer as it was given back: its length and bytes are an earlier user's.
+/// A buffer as it was given back: its length and bytes are an earlier user's. The one
+/// holding the fewest bytes, so that the long ones stay for [`take_len`], which would
+/// otherwise zero what it grows them by.
 fn take_dirty() -> Vec<u8> {
-    POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default()
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let shortest = p
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, b)| b.len())
+            .map(|(i, _)| i);
+        shortest.map(|i| p.swap_remove(i))
+    })
+    .unwrap_or_default()
 }
 
 /// A buffer of exactly `len` bytes, to be overwritten by the caller (a file read): its
 /// contents are whatever an earlier user left, zero only where it had to grow. Saves
 /// zero-filling a few hundred KB per block read.
 pub(crate) fn take_len(len: usize) -> Vec<u8> {
-    // the smallest kept buffer that holds `len` bytes, else the largest one: a
-    // buffer that must grow is reallocated and its new pages zeroed
+    // the kept buffer with the fewest bytes at or above `len` already in it (so nothing is
+    // zeroed, and the longer buffers stay long for the large reads: a range-deletion block
+    // of 300 KB and the 4 KB data blocks of the same table alternate), else the longest
+    // one: the bytes it must grow by are zeroed
     let mut buf = POOL
         .with(|p| {
             let mut p = p.borrow_mut();
-            let fits = |b: &Vec<u8>| b.capacity() >= len;
             let best = p
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| fits(b))
-                .min_by_key(|(_, b)| b.capacity())
-                .or_else(|| p.iter().enumerate().max_by_key(|(_, b)| b.capacity()))
+                .filter(|(_, b)| b.len() >= len)
+                .min_by_key(|(_, b)| b.len())
+                .or_else(|| p.iter().enumerate().max_by_key(|(_, b)| b.len()))
                 .map(|(i, _)| i);
             best.map(|i| p.swap_remove(i))
         })
