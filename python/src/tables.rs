@@ -221,6 +221,7 @@ pub fn metrics(
         let keep_params = filter.is_some();
         let prune = |m: &mut RunMeta| {
             m.traces.retain(|t| select.keeps(t));
+            m.traces.shrink_to_fit();
             if !keep_params {
                 m.attrs = aim_store::Node::None;
             }
