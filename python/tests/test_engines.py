@@ -164,3 +164,43 @@ def test_to_pandas_keeps_nan_null_and_utc(tr, sdk):
     metrics = tr.metrics(sdk.path("specials"), value="all").to_pandas()
     assert str(metrics["time"].dt.tz) == "UTC"
     assert metrics["value"].isna().sum() == 3  # special at step 0, nan_only twice
+
+
+def test_a_hive_export_of_two_repositories_reads_as_one_table(tr, tmp_path):
+    """`tcbench-rs aimrepo export --hive`, once per repository into one dataset folder: DuckDB
+    and Polars read `*/metrics.parquet` as one table whose `repo` partitions hold exactly
+    the rows `metrics(value="all")` gives for each repository."""
+    import shutil
+    import subprocess
+
+    import duckdb
+    import polars as pl
+
+    from _support import EXAMPLE, REPOS
+
+    exe = shutil.which("tcbench-rs")
+    assert exe, "tcbench-rs is not on PATH: install the wheel"
+    servers = {"a": EXAMPLE, "b": REPOS / "aim317-campaign"}
+    for name, repo in servers.items():
+        shutil.copytree(repo / ".aim", tmp_path / "servers" / name / ".aim")
+        done = subprocess.run(
+            [exe, "aimrepo", "export", "--hive", "--aim-repo", f"servers/{name}",
+             "--output", "dataset"],
+            cwd=tmp_path, capture_output=True, text=True, check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    want = {
+        f"servers_{name}": tr.metrics(str(tmp_path / "servers" / name), value="all").num_rows
+        for name in servers
+    }
+    assert all(n > 0 for n in want.values()), want
+    glob = str(tmp_path / "dataset" / "*" / "metrics.parquet")
+    got = dict(
+        duckdb.sql(
+            f"SELECT repo, count(*) FROM read_parquet('{glob}', hive_partitioning = true, "
+            "union_by_name = true) GROUP BY repo"
+        ).fetchall()
+    )
+    assert got == want
+    frame = pl.scan_parquet(glob, hive_partitioning=True).group_by("repo").len().collect()
+    assert dict(zip(frame["repo"].to_list(), frame["len"].to_list())) == want
