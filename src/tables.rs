@@ -254,8 +254,8 @@ impl Selection {
 struct Planned {
     /// Index into the run's `meta.traces`.
     index: usize,
-    /// The `metric.context.*` cells, by column.
-    cells: Vec<PyVal>,
+    /// Index of its context in [`Metrics::contexts`].
+    context: u32,
 }
 
 /// A metric point ready for a batch: which run and which planned trace it belongs to.
@@ -302,6 +302,9 @@ impl Point {
 /// makes them a record batch.
 pub struct Metrics {
     traces: Vec<Vec<Planned>>,
+    /// The `metric.context.*` cells of each distinct context, by column (a campaign has a
+    /// handful of contexts shared by all its traces: they are held once).
+    contexts: Vec<Vec<PyVal>>,
     schema: SchemaRef,
     kinds: Vec<Kind>,
     pick: Pick,
@@ -323,43 +326,65 @@ impl Metrics {
     /// Plans the table of `runs`' traces chosen by `select`, one row per point or per
     /// trace as `pick` says; traces in (name, context) order within a run.
     pub fn new(runs: &[Run], select: &Selection, pick: Pick) -> Metrics {
-        let mut rows: Vec<Vec<(String, PyVal)>> = Vec::new();
-        let mut order: Vec<Vec<(usize, String)>> = Vec::with_capacity(runs.len());
+        // each distinct context once, by its `json.dumps(sort_keys=True)` text (which also
+        // orders a run's traces); a run's traces share their context objects
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        let mut texts: Vec<String> = Vec::new();
+        let mut cells: Vec<Vec<(String, PyVal)>> = Vec::new();
+        let mut traces = Vec::with_capacity(runs.len());
         for run in runs {
-            let mut t: Vec<(usize, String, &Trace)> = run
-                .meta
-                .traces
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| select.keeps(t))
-                .map(|(i, t)| (i, json_dumps_unicode(&sort_keys(&t.context)), t))
-                .collect();
-            t.sort_by(|a, b| {
-                (a.2.name.as_str(), a.1.as_str()).cmp(&(b.2.name.as_str(), b.1.as_str()))
-            });
-            order.push(t.iter().map(|(i, k, _)| (*i, k.clone())).collect());
-            rows.extend(t.iter().map(|(_, _, tr)| context_cells(&tr.context)));
+            let mut by_ptr: HashMap<*const Node, u32> = HashMap::new();
+            let mut t: Vec<(usize, u32, &str)> = Vec::new();
+            for (i, tr) in run.meta.traces.iter().enumerate() {
+                if !select.keeps(tr) {
+                    continue;
+                }
+                let ctx = *by_ptr.entry(Arc::as_ptr(&tr.context)).or_insert_with(|| {
+                    let text = json_dumps_unicode(&sort_keys(&tr.context));
+                    *ids.entry(text.clone()).or_insert_with(|| {
+                        texts.push(text);
+                        cells.push(context_cells(&tr.context));
+                        (cells.len() - 1) as u32
+                    })
+                });
+                t.push((i, ctx, tr.name.as_str()));
+            }
+            let text = |c: u32| texts.get(c as usize).map_or("", String::as_str);
+            t.sort_by(|a, b| (a.2, text(a.1)).cmp(&(b.2, text(b.1))));
+            traces.push(
+                t.into_iter()
+                    .map(|(index, context, _)| Planned { index, context })
+                    .collect::<Vec<_>>(),
+            );
         }
-        let (names, cells) = union_columns(rows);
+        // the columns in order of first appearance over the traces, as Aim's frames have them
+        let mut seen = vec![false; cells.len()];
+        let mut order: Vec<u32> = Vec::new();
+        for p in traces.iter().flatten() {
+            if let Some(s) = seen.get_mut(p.context as usize) {
+                if !*s {
+                    *s = true;
+                    order.push(p.context);
+                }
+            }
+        }
+        let (names, by_name) = union_columns(
+            order
+                .iter()
+                .filter_map(|&c| cells.get(c as usize).cloned())
+                .collect(),
+        );
         let kinds: Vec<Kind> = names
             .iter()
-            .map(|n| Kind::of(cells.iter().map(|c| c.get(n))))
+            .map(|n| Kind::of(by_name.iter().map(|c| c.get(n))))
             .collect();
-        let mut cells = cells.into_iter();
-        let traces = order
+        let contexts: Vec<Vec<PyVal>> = cells
             .into_iter()
-            .map(|run| {
-                run.into_iter()
-                    .map(|(index, _)| {
-                        let mut c = cells.next().unwrap_or_default();
-                        Planned {
-                            index,
-                            cells: names
-                                .iter()
-                                .map(|n| c.remove(n).unwrap_or(PyVal::None))
-                                .collect(),
-                        }
-                    })
+            .map(|c| {
+                let c: HashMap<String, PyVal> = c.into_iter().collect();
+                names
+                    .iter()
+                    .map(|n| c.get(n).cloned().unwrap_or(PyVal::None))
                     .collect()
             })
             .collect();
@@ -382,6 +407,7 @@ impl Metrics {
         ]);
         Metrics {
             traces,
+            contexts,
             schema: Arc::new(Schema::new(fields)),
             kinds,
             pick,
@@ -527,13 +553,11 @@ impl Metrics {
             )),
         ];
         for (c, kind) in self.kinds.iter().enumerate() {
-            cols.push(
-                kind.array(
-                    points
-                        .iter()
-                        .map(|p| planned(p).and_then(|t| t.cells.get(c))),
-                ),
-            );
+            cols.push(kind.array(points.iter().map(|p| {
+                planned(p)
+                    .and_then(|t| self.contexts.get(t.context as usize))
+                    .and_then(|cells| cells.get(c))
+            })));
         }
         cols.push(Arc::new(Int64Array::from_iter_values(
             points.iter().map(|p| p.step),

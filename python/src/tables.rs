@@ -21,9 +21,12 @@ use crate::errors::{detached, invalid_argument, repo_paths, to_py_err, warn_all}
 const BATCH_ROWS: usize = 65_536;
 
 /// Runs read per step of `metrics(value="all")`: a step's points are one record batch, so
-/// memory holds the table read so far and one step's points. One row per trace (`last`,
-/// `max`, `min`) is read in one step: its threads then keep their buffers from run to run.
+/// memory holds the table read so far and one step's points.
 const RUNS_PER_STEP: usize = 64;
+
+/// Runs read per step of one row per trace (`last`, `max`, `min`): 4096 runs make a batch
+/// of some 100,000 rows, and the threads of a step keep their buffers from run to run.
+const RUNS_PER_STEP_ONE_ROW: usize = 4096;
 
 /// A record batch as an Arrow IPC stream (schema, then the batch).
 fn ipc(batch: &RecordBatch) -> anyhow::Result<Vec<u8>> {
@@ -85,15 +88,19 @@ struct State {
 }
 
 impl State {
-    /// Reads the next runs ([`RUNS_PER_STEP`], or all for one row per trace) on every
-    /// core, as one record batch; `None` when every run was read.
+    /// Reads the next runs ([`RUNS_PER_STEP`], or [`RUNS_PER_STEP_ONE_ROW`] for one row per
+    /// trace) on every core, as one record batch; `None` when every run was read.
     fn step(&self) -> (Option<anyhow::Result<RecordBatch>>, Vec<Diagnostic>) {
         let runs = &self.loaded.runs;
         let start = self.next.load(Ordering::Relaxed);
         if start >= runs.len() {
             return (None, Vec::new());
         }
-        let per_step = if self.all { RUNS_PER_STEP } else { runs.len() };
+        let per_step = if self.all {
+            RUNS_PER_STEP
+        } else {
+            RUNS_PER_STEP_ONE_ROW
+        };
         let end = start.saturating_add(per_step).min(runs.len());
         self.next.store(end, Ordering::Relaxed);
         let slots: Vec<Mutex<(Vec<Point>, Option<String>)>> = (start..end)

@@ -180,11 +180,9 @@ impl TreeBuilder {
             }
             Some(Value::Custom(type_name)) => Node::Object {
                 type_name,
-                fields: children.into_iter().map(|(k, c)| (k, c.build())).collect(),
+                fields: build_children(children),
             },
-            _ if !children.is_empty() => {
-                Node::Dict(children.into_iter().map(|(k, c)| (k, c.build())).collect())
-            }
+            _ if !children.is_empty() => Node::Dict(build_children(children)),
             Some(Value::ObjectMarker) => Node::Dict(Vec::new()),
             Some(Value::None) | None => Node::None,
             Some(Value::Bool(b)) => Node::Bool(b),
@@ -195,6 +193,15 @@ impl TreeBuilder {
             Some(Value::Blob) => Node::Blob,
         }
     }
+}
+
+/// The children folded into nodes, in a vector of their own size: collecting in place would
+/// keep the builders' larger allocation, several times the nodes' size, for as long as the
+/// tree lives (every run's params, for the whole of a read).
+fn build_children(children: Vec<(Seg, TreeBuilder)>) -> Vec<(Seg, Node)> {
+    let mut out: Vec<(Seg, Node)> = children.into_iter().map(|(k, c)| (k, c.build())).collect();
+    out.shrink_to_fit();
+    out
 }
 
 #[cfg(test)]
