@@ -1338,12 +1338,11 @@ fn two_appends_at_once_merge_or_refuse_cleanly() {
         let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
         for out in &outs {
             if out.status.code() != Some(0) {
+                // `(process N…` when the other's pid is read from /proc/locks in time, else
+                // `(a process that holds its lock…`: the holder can let go in between
                 one_error_line(
                     out,
-                    &format!(
-                        "another merge into `{}` is in progress (process ",
-                        dst.display()
-                    ),
+                    &format!("another merge into `{}` is in progress (", dst.display()),
                 );
             }
         }
