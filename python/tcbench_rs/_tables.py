@@ -57,8 +57,8 @@ def metrics(
 ) -> pa.Table:
     """The metrics of every run, with the columns of Aim's ``query_metrics().dataframe()``.
 
-    Columns: ``run.hash``, ``metric.name``, one ``metric.context.<key>`` column per context
-    key (``metric.context.subset``), ``step`` (int64), ``value`` (float64), ``epoch``
+    Columns: ``run.hash``, ``metric.name``, one ``metric.context.<path>`` column per path of
+    any trace's context, unfolded as Aim unfolds it (``metric.context.subset``), ``step`` (int64), ``value`` (float64), ``epoch``
     (int64, null when tracked without one) and ``time`` (a UTC timestamp; Aim shows it as
     a naive local datetime). Join with :func:`runs` on ``run.hash`` = ``hash`` for params.
 
@@ -68,10 +68,10 @@ def metrics(
         names: keep only these metric names (``["acc", "loss"]``).
         contexts: keep only traces whose context ``subset`` is one of these.
         value: ``"last"`` (default): one row per trace, the point at its highest step
-            (its true final value); ``"max"`` / ``"min"``: one row per trace, the best
+            (its true final value). ``"max"`` / ``"min"``: one row per trace, the best
             value and the step it was reached at (the first such step; NaN loses to any
-            number); ``"all"``: one row
-            per tracked point, read run by run so that memory follows the output.
+            number). ``"all"``: one row per tracked point, read run by run so that memory
+            follows the output.
         archived: include archived runs.
 
     Returns:
