@@ -5,6 +5,20 @@ use aim_store::{Node, Run, Seg};
 
 use crate::pyfmt::{json_float, json_str, PyVal};
 
+/// The run property columns of Aim's `Run.dataframe()`, in its order, before the params (a
+/// param of one of these names is left out: the property wins).
+pub const RUN_PROPERTIES: [&str; 9] = [
+    "hash",
+    "name",
+    "description",
+    "archived",
+    "creation_time",
+    "end_time",
+    "active",
+    "experiment",
+    "tags",
+];
+
 /// `json.dumps(obj)` with Python's defaults.
 pub fn json_dumps(node: &Node) -> String {
     json_with(node, &json_str)
@@ -109,20 +123,8 @@ pub fn unfold_columns(node: &Node, depth: u32) -> Vec<(String, PyVal)> {
 /// The param columns of a run, in Aim's order; the first writer of a name wins.
 pub fn param_columns(run: &Run) -> Vec<(String, PyVal)> {
     let raw = unfold_columns(&run.meta.attrs, 3);
-    let mut seen = std::collections::HashSet::new();
-    for reserved in [
-        "hash",
-        "name",
-        "description",
-        "archived",
-        "creation_time",
-        "end_time",
-        "active",
-        "experiment",
-        "tags",
-    ] {
-        seen.insert(reserved.to_owned());
-    }
+    let mut seen: std::collections::HashSet<String> =
+        RUN_PROPERTIES.iter().map(|p| (*p).to_owned()).collect();
     raw.into_iter()
         .filter(|(k, _)| seen.insert(k.clone()))
         .collect()

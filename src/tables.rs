@@ -20,21 +20,9 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
+pub use crate::frame::RUN_PROPERTIES;
 use crate::frame::{self, json_dumps_unicode};
 use crate::pyfmt::{json_float, json_str, PyVal};
-
-/// The run property columns, in `Run.dataframe()`'s order, before the params.
-pub const RUN_PROPERTIES: [&str; 9] = [
-    "hash",
-    "name",
-    "description",
-    "archived",
-    "creation_time",
-    "end_time",
-    "active",
-    "experiment",
-    "tags",
-];
 
 // ---------------------------------------------------------------------------------------
 // typed columns of Python values

@@ -16,6 +16,7 @@ use tcbench::runs::{Diagnostic, Loaded, Options};
 use tcbench::tables::{self, Metrics, Pick, Point, Selection};
 
 use crate::errors::{detached, invalid_argument, repo_paths, to_py_err, warn_all};
+use crate::report::ipc_stream;
 
 /// Points per pass over a trace's step column (`Seqs::for_each_batch`).
 const BATCH_ROWS: usize = 65_536;
@@ -27,14 +28,6 @@ const RUNS_PER_STEP: usize = 64;
 /// Runs read per step of one row per trace (`last`, `max`, `min`): 4096 runs make a batch
 /// of some 100,000 rows, and the threads of a step keep their buffers from run to run.
 const RUNS_PER_STEP_ONE_ROW: usize = 4096;
-
-/// A record batch as an Arrow IPC stream (schema, then the batch).
-fn ipc(batch: &RecordBatch) -> anyhow::Result<Vec<u8>> {
-    let mut w = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &batch.schema())?;
-    w.write(batch)?;
-    w.finish()?;
-    Ok(w.into_inner()?)
-}
 
 /// The runs (Aim's own `__system*` params and metrics included, as Aim's frames have them),
 /// each run's metadata cut by `prune` as soon as it is read, so that memory holds only
@@ -69,7 +62,7 @@ pub fn runs(
         // the traces are not in this table
         let prune = |m: &mut RunMeta| m.traces = Vec::new();
         let r = load(&paths, filter.as_deref(), archived, prune, &mut d)
-            .and_then(|loaded| ipc(&tables::runs_batch(&loaded.runs)?));
+            .and_then(|loaded| ipc_stream(&tables::runs_batch(&loaded.runs)?));
         (r, d)
     })?;
     warn_all(py, &d)?;
@@ -179,7 +172,7 @@ impl MetricsReader {
         let state = self.state.clone();
         let (batch, d) = detached(py, move || {
             let (batch, d) = state.step();
-            (batch.map(|b| b.and_then(|b| ipc(&b))), d)
+            (batch.map(|b| b.and_then(|b| ipc_stream(&b))), d)
         })?;
         warn_all(py, &d)?;
         Ok(match batch {
