@@ -130,65 +130,21 @@ fn rename_run(repo: &Path, hash: &str, name: &str) {
 )]
 fn filter_keeps_the_runs_aims_own_query_keeps() {
     let py = common::aim_python("TCBENCH_AIM_PYTHON");
-    let cases: [(&str, &[&str]); 2] = [
-        (
-            "campaign-quirks",
-            &[
-                "run.hparams.flowpic_dim == 32",
-                "run.hparams.flowpic_dim == 32.0",
-                "run.hparams.flowpic_dim == \"32\"",
-                "run.hparams.aug_name in [\"noaug\", \"rotate\"] and run.hparams.flowpic_dim == 32 and not run.archived",
-                "run.hparams.aug_name not in ['noaug'] or run.hparams.seed < 100",
-                "run.hparams.seed >= 666 and run.hparams.campaign_exp_idx != 4",
-                "1 < run.hparams.campaign_exp_idx <= 5",
-                "not (run.hparams.flowpic_dim == 64 or run.hparams.seed == 42)",
-                "run.archived",
-                "run.archived or run.hparams.seed == 42",
-                "run.active",
-                "run.end_time == None",
-                "run.hparams.with_dropout == True and run.hparams.suppress_val_augmentation == False",
-                "run.hparams.with_dropout == 1",
-                "run.hparams.with_dropout",
-                "'été' in run.hparams.campaign_id",
-                "run.hparams.missing > 0",
-                "run.hparams.missing != 3",
-                "not run.hparams.missing",
-                "run.experiment == \"augmentations-at-loading\"",
-                "run.hparams.comment != None",
-                "run.creation_time > 0 and run.hash != ''",
-            ],
-        ),
-        (
-            "edge-params",
-            &[
-                "run.hparams.int_keys[1] == \"one\"",
-                "run.hparams[\"名前\"] == \"αβγ\"",
-                "run.hparams.nested.l1.l2.l3.l4.leaf == 1",
-                "run.hparams.list[2] == \"two\" and not run.hparams.list[-1]",
-                "run.hparams.tuple == [1, \"a\"]",
-                "run.hparams.empty_dict",
-                "run.hparams.empty_list == []",
-                "run.hparams.i64_max > 9.2e18 and run.hparams.i64_min < -9.2e18",
-                "run.hparams.inf > 1e308 and run.hparams.tiny > 0",
-                "\"da\" in run.hparams.str",
-                "run.hparams.none == None and run.hparams.int == 42",
-                "run.hparams.nested.a.b.c.d == None and run.hparams.only != None",
-                "run.hparams.only in [\"params\", \"x\"]",
-                "run.hparams.list_of_dicts[1].b.c == 2",
-                "run.nan_list == None",
-                "run.top_str < 3 or run.top_str != 3",
-                "run.description != None",
-                "\"edge\" in run.tags",
-                "run.experiment == 'default'",
-                "run.name == \"archived run\" and run.archived",
-                "run.archived or True",
-                "run.duration > 0",
-            ],
-        ),
-    ];
-    for (fixture, queries) in cases {
+    // the expressions, shared with python/tests (tcbench_rs's filter= against the same query)
+    let text =
+        std::fs::read_to_string(common::root().join("testdata/interop/filter_queries.json"))
+            .unwrap();
+    let cases: serde_json::Map<String, J> = serde_json::from_str(&text).unwrap();
+    assert_eq!(cases.len(), 2, "{text}");
+    for (fixture, queries) in &cases {
+        let queries: Vec<&str> = queries
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q.as_str().unwrap())
+            .collect();
         let repo = common::fixture(fixture);
-        let want = aim_query(&py, &repo, queries);
+        let want = aim_query(&py, &repo, &queries);
         for (q, w) in queries.iter().zip(want) {
             let (got, _) = ls_hashes(&["--aim-repo", s(&repo), "--filter", q], 0);
             assert_eq!(got, w, "{fixture}: --filter {q:?}");

@@ -45,14 +45,17 @@ import importlib.metadata
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 import types
 
 import aim
 from aim.sdk.sequences.metric import Metric
 from aim.storage import treeutils
+
+# the copy the SDK may read, shared with the Rust tests' interop scripts
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "testdata", "interop"))
+from sdk_read import readable_copy  # noqa: E402
 
 AIM_VERSION = importlib.metadata.version("aim")
 METRIC_DTYPES = tuple(Metric.allowed_dtypes())
@@ -137,11 +140,6 @@ def read_points(run, name, context):
     return pts
 
 
-def index_end_times(aim_dir):
-    repo = aim.Repo(os.path.dirname(aim_dir))
-    return {run.hash: run.end_time for run in repo.iter_runs()}
-
-
 def read_repo(aim_dir, index_end):
     repo = aim.Repo(os.path.dirname(aim_dir))
     runs = []
@@ -183,24 +181,8 @@ def read_repo(aim_dir, index_end):
 def main(argv):
     if len(argv) != 2:
         sys.exit("usage: sdk_reference.py REPO")
-    src = os.path.abspath(argv[1])
-    if os.path.basename(src) != ".aim":
-        src = os.path.join(src, ".aim")
-    if not os.path.isdir(src):
-        sys.exit(f"no .aim folder at {src}")
-    tmp = tempfile.mkdtemp(prefix="sdk_reference-")
-    try:
-        dst = os.path.join(tmp, "all", ".aim")
-        shutil.copytree(src, dst, symlinks=True)
-        index_end = None
-        if os.path.isdir(os.path.join(src, "meta", "index")):
-            as_is = os.path.join(tmp, "as-is", ".aim")
-            shutil.copytree(src, as_is, symlinks=True)
-            index_end = index_end_times(as_is)
-            shutil.rmtree(os.path.join(dst, "meta", "index"), ignore_errors=True)
+    with readable_copy(argv[1], "sdk_reference-") as (dst, index_end):
         out = read_repo(dst, index_end)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     json.dump(out, sys.stdout, ensure_ascii=False, allow_nan=False)
     sys.stdout.write("\n")
 

@@ -39,9 +39,7 @@ import datetime
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 
 PROPERTIES = ("hash", "name", "description", "archived", "creation_time", "end_time", "active",
               "experiment", "tags")
@@ -231,24 +229,10 @@ def main(argv):
     elif args[:1] == ["sdk"] and len(args) >= 2:
         final_only = "--final-only" in args
         archived = "--archived" in args
-        src = os.path.abspath(args[-1])
-        if os.path.basename(src) != ".aim":
-            src = os.path.join(src, ".aim")
-        tmp = tempfile.mkdtemp(prefix="sdk_export-")
-        try:
-            dst = os.path.join(tmp, "all", ".aim")
-            shutil.copytree(src, dst, symlinks=True)
-            index_end = None
-            if os.path.isdir(os.path.join(src, "meta", "index")):
-                sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-                from sdk_read import index_end_times
-                with_index = os.path.join(tmp, "as-is", ".aim")
-                shutil.copytree(src, with_index, symlinks=True)
-                index_end = index_end_times(with_index)
-                shutil.rmtree(os.path.join(dst, "meta", "index"), ignore_errors=True)
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from sdk_read import readable_copy
+        with readable_copy(args[-1], "sdk_export-") as (dst, index_end):
             data = read_sdk(dst, final_only, archived, index_end)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     else:
         sys.exit(__doc__)
     json.dump(data, sys.stdout, ensure_ascii=False)

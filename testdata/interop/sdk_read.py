@@ -38,6 +38,7 @@ dict keys -> strings (json's rule: an int key 1 becomes "1"); bytes -> {"bytes_s
 Aim objects (Text, Image, LogLine, ...) -> {"type": "aim.text", ...} with their fields,
 BLOB data replaced by its length and sha256 (text data is kept as is).
 """
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -189,17 +190,19 @@ def read_repo(aim_dir, index_end=None):
     return dict(aim_version=AIM_VERSION, runs=runs)
 
 
-def main(argv):
-    as_is = "--as-is" in argv[1:]
-    argv = [a for a in argv if a != "--as-is"]
-    if len(argv) != 2:
-        sys.exit("usage: sdk_read.py [--as-is] REPO")
-    src = os.path.abspath(argv[1])
+@contextlib.contextmanager
+def readable_copy(repo, prefix, as_is=False):
+    """Yields `(aim_dir, index_end)` for the repository `repo` (its root or its `.aim`): a
+    temporary copy the SDK may open, since it mutates chunks when it reads, without its
+    `meta/index` (aim 3.29 would read run metadata from the index only) unless `as_is`, and
+    the end times Aim shows through that index (`index_end_times` of a second copy, kept
+    whole; None when there is no index or `as_is`). The copies are removed afterwards."""
+    src = os.path.abspath(repo)
     if os.path.basename(src) != ".aim":
         src = os.path.join(src, ".aim")
     if not os.path.isdir(src):
         sys.exit(f"no .aim folder at {src}")
-    tmp = tempfile.mkdtemp(prefix="sdk_read-")
+    tmp = tempfile.mkdtemp(prefix=prefix)
     try:
         dst = os.path.join(tmp, "all", ".aim")
         shutil.copytree(src, dst, symlinks=True)
@@ -209,9 +212,18 @@ def main(argv):
             shutil.copytree(src, with_index, symlinks=True)
             index_end = index_end_times(with_index)
             shutil.rmtree(os.path.join(dst, "meta", "index"), ignore_errors=True)
-        data = read_repo(dst, index_end)
+        yield dst, index_end
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv):
+    as_is = "--as-is" in argv[1:]
+    argv = [a for a in argv if a != "--as-is"]
+    if len(argv) != 2:
+        sys.exit("usage: sdk_read.py [--as-is] REPO")
+    with readable_copy(argv[1], "sdk_read-", as_is) as (dst, index_end):
+        data = read_repo(dst, index_end)
     json.dump(data, sys.stdout, indent=1, ensure_ascii=False, sort_keys=False)
     sys.stdout.write("\n")
 
