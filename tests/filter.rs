@@ -131,9 +131,8 @@ fn rename_run(repo: &Path, hash: &str, name: &str) {
 fn filter_keeps_the_runs_aims_own_query_keeps() {
     let py = common::aim_python("TCBENCH_AIM_PYTHON");
     // the expressions, shared with python/tests (tcbench_rs's filter= against the same query)
-    let text =
-        std::fs::read_to_string(common::root().join("testdata/interop/filter_queries.json"))
-            .unwrap();
+    let text = std::fs::read_to_string(common::root().join("testdata/interop/filter_queries.json"))
+        .unwrap();
     let cases: serde_json::Map<String, J> = serde_json::from_str(&text).unwrap();
     assert_eq!(cases.len(), 2, "{text}");
     for (fixture, queries) in &cases {
