@@ -279,6 +279,11 @@ impl Tombstones {
         res
     }
 
+    /// Room for `n` more tombstones.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.items.reserve(n);
+    }
+
     /// Range-deletion blocks left in their files.
     pub(crate) fn streamed(&self) -> usize {
         self.streams.len()
@@ -328,14 +333,22 @@ impl Tombstones {
     /// First item index whose tombstone, or a later one, may cover `key`:
     /// every item before it ends at or before `key`.
     fn first_relevant(&self, key: &[u8]) -> usize {
+        // When at most half the tombstones begin at or before `key`, the sweep passing
+        // them one by one costs less than building the table of greatest ends (one
+        // comparison per tombstone) to skip some of them
+        let begun = self.items.partition_point(|t| self.begin_of_item(t) <= key);
+        if begun <= self.items.len() / 2 && self.max_end.get().is_none() {
+            return 0;
+        }
         let max_end = self.max_end.get_or_init(|| {
             let mut out = Vec::with_capacity(self.items.len());
-            let mut best = 0usize;
-            for i in 0..self.items.len() {
-                if self.end_of(i) > self.end_of(best) {
-                    best = i;
+            let mut best = (0usize, &[][..]);
+            for (i, t) in self.items.iter().enumerate() {
+                let end = self.end_of_item(t);
+                if i == 0 || end > best.1 {
+                    best = (i, end);
                 }
-                out.push(best);
+                out.push(best.0);
             }
             out
         });

@@ -200,6 +200,8 @@ impl Table {
         }
         let mut block = crate::pool::take();
         self.read_block_into(h, &mut block)?;
+        // a tombstone takes some 60 bytes of block (two keys of a few tens of bytes)
+        tombstones.reserve((block.len() / 64).min(1 << 16));
         tombstones
             .add_block(block, |block, pusher| {
                 walk_entries_raw(block, |key, end| {
