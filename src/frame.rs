@@ -122,7 +122,12 @@ pub fn unfold_columns(node: &Node, depth: u32) -> Vec<(String, PyVal)> {
 
 /// The param columns of a run, in Aim's order; the first writer of a name wins.
 pub fn param_columns(run: &Run) -> Vec<(String, PyVal)> {
-    let raw = unfold_columns(&run.meta.attrs, 3);
+    param_columns_of(&run.meta.attrs)
+}
+
+/// [`param_columns`] of a run's `attrs` tree.
+pub fn param_columns_of(attrs: &Node) -> Vec<(String, PyVal)> {
+    let raw = unfold_columns(attrs, 3);
     let mut seen: std::collections::HashSet<String> =
         RUN_PROPERTIES.iter().map(|p| (*p).to_owned()).collect();
     raw.into_iter()

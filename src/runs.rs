@@ -42,13 +42,16 @@ pub struct Options<'a> {
     pub archived: bool,
 }
 
-/// The runs read, after `--filter` and the archived-runs rule.
-pub struct Loaded {
+/// The runs read, after `--filter` and the archived-runs rule; with [`load_mapped`], what
+/// its map made of each run (`X`), in the same order.
+pub struct Loaded<X = ()> {
     /// The repositories read, in the order given.
     pub sources: Vec<Source>,
     /// Readable runs (archived ones only with `--archived` or a filter naming `archived`),
     /// in hash order; a hash present in several repositories once.
     pub runs: Vec<Run>,
+    /// What [`load_mapped`]'s map made of each run of `runs`, in the same order.
+    pub mapped: Vec<X>,
     /// Index into `sources` of each run's repository, by hash.
     origin: HashMap<String, usize>,
     /// True when some run could not be read (or was left out as a conflicting duplicate):
@@ -56,7 +59,26 @@ pub struct Loaded {
     pub partial: bool,
 }
 
-impl Loaded {
+impl<X> Loaded<X> {
+    /// The runs, and apart what [`load_mapped`]'s map made of them.
+    pub fn split_mapped(self) -> (Loaded, Vec<X>) {
+        let Loaded {
+            sources,
+            runs,
+            mapped,
+            origin,
+            partial,
+        } = self;
+        let loaded = Loaded {
+            sources,
+            runs,
+            mapped: Vec::new(),
+            origin,
+            partial,
+        };
+        (loaded, mapped)
+    }
+
     /// The repository a run was read from.
     pub fn repo_of(&self, run: &Run) -> &Repo {
         match self
@@ -174,6 +196,50 @@ pub fn load_pruned(
     prune: impl Fn(&mut RunMeta) + Sync,
     said: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<Loaded> {
+    load_mapped(opts, detail, prune, said)
+}
+
+/// What [`load_mapped`] asks of the values its map makes: whether two copies of a run,
+/// found in two repositories, are the same once mapped. A map that drops metadata keeps
+/// [`meta_digest`] of it to answer.
+pub trait SameRun {
+    /// True when the two copies' values show the same run.
+    fn same_run(&self, other: &Self) -> bool;
+}
+
+impl SameRun for () {
+    fn same_run(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// A mapped value with the [`meta_digest`] of the metadata it was made from (before the
+/// map dropped it): two copies of a run are the same when their digests are.
+#[derive(Debug, Clone)]
+pub struct Digested<T> {
+    /// [`meta_digest`] of the run's metadata as read.
+    pub digest: u64,
+    /// What the map made.
+    pub value: T,
+}
+
+impl<T> SameRun for Digested<T> {
+    fn same_run(&self, other: &Self) -> bool {
+        self.digest == other.digest
+    }
+}
+
+/// [`load_pruned`], where `map` also makes a value of each run's metadata as soon as it is
+/// read (and may prune it): [`Loaded::mapped`] holds them, one per run kept. A caller that
+/// needs only these values (a table's cells) then never holds every run's trees. With a
+/// filter reading params, the params are read whatever `detail` says; `map` should keep
+/// them (the filter is applied once every run is read).
+pub fn load_mapped<X: Send + SameRun>(
+    opts: &Options,
+    detail: Detail,
+    map: impl Fn(&mut RunMeta) -> X + Sync,
+    said: &mut Vec<Diagnostic>,
+) -> anyhow::Result<Loaded<X>> {
     let filter = parse_filter(opts.filter)?;
     let detail = match &filter {
         Some(f) if f.needs_params() => Detail::Full,
@@ -183,28 +249,34 @@ pub fn load_pruned(
     let mut loaded = Loaded {
         sources,
         runs: Vec::new(),
+        mapped: Vec::new(),
         origin: HashMap::new(),
         partial: false,
     };
-    read_runs(&mut loaded, detail, &prune, said)?;
-    loaded.runs.sort_by(|a, b| a.hash().cmp(b.hash()));
-    select(&mut loaded.runs, filter.as_ref(), opts.archived, said);
+    read_runs(&mut loaded, detail, &map, said)?;
+    let mut pairs: Vec<(Run, X)> = std::mem::take(&mut loaded.runs)
+        .into_iter()
+        .zip(std::mem::take(&mut loaded.mapped))
+        .collect();
+    pairs.sort_by(|a, b| a.0.hash().cmp(b.0.hash()));
+    select(&mut pairs, filter.as_ref(), opts.archived, said);
+    (loaded.runs, loaded.mapped) = pairs.into_iter().unzip();
     Ok(loaded)
 }
 
 /// Reads the runs of every source into `loaded`, reporting damage, merges and duplicates.
-fn read_runs(
-    loaded: &mut Loaded,
+fn read_runs<X: Send + SameRun>(
+    loaded: &mut Loaded<X>,
     detail: Detail,
-    prune: &(impl Fn(&mut RunMeta) + Sync),
+    map: &(impl Fn(&mut RunMeta) -> X + Sync),
     said: &mut Vec<Diagnostic>,
 ) -> anyhow::Result<()> {
     // position in `runs` of each hash kept, to compare a duplicate with its first copy
     let mut kept_at: HashMap<String, usize> = HashMap::new();
     for (i, src) in loaded.sources.iter().enumerate() {
-        let scan = src
+        let (scan, mapped) = src
             .repo
-            .scan_pruned(detail, prune)
+            .scan_mapped(detail, map)
             .with_context(|| format!("reading `{}`", src.shown.display()))?;
         for p in &scan.problems {
             said.push(Diagnostic::Warning(p.to_string()));
@@ -225,11 +297,12 @@ fn read_runs(
                 "run {h} is being created (writer lock, no row in run_metadata.sqlite yet): not shown"
             )));
         }
-        for run in scan.runs {
+        for (run, x) in scan.runs.into_iter().zip(mapped) {
             let Some(&first) = loaded.origin.get(run.hash()) else {
                 loaded.origin.insert(run.hash().to_owned(), i);
                 kept_at.insert(run.hash().to_owned(), loaded.runs.len());
                 loaded.runs.push(run);
+                loaded.mapped.push(x);
                 continue;
             };
             let first_path = loaded
@@ -237,10 +310,10 @@ fn read_runs(
                 .get(first)
                 .map(|s| s.shown.display().to_string())
                 .unwrap_or_default();
-            let same = kept_at
-                .get(run.hash())
-                .and_then(|&k| loaded.runs.get(k))
-                .is_some_and(|r| r.same(&run));
+            let same = kept_at.get(run.hash()).is_some_and(|&k| {
+                loaded.runs.get(k).is_some_and(|r| r.same(&run))
+                    && loaded.mapped.get(k).is_some_and(|m| m.same_run(&x))
+            });
             if same {
                 said.push(Diagnostic::Warning(format!(
                     "run {} is in both `{first_path}` and `{}` with the same metadata; counted once",
@@ -261,20 +334,20 @@ fn read_runs(
 }
 
 /// Applies `--filter` and the archived-runs rule to `runs`.
-fn select(
-    runs: &mut Vec<Run>,
+fn select<X>(
+    runs: &mut Vec<(Run, X)>,
     filter: Option<&Filter>,
     archived: bool,
     said: &mut Vec<Diagnostic>,
 ) {
     if let Some(f) = filter {
-        for p in f.params_in_no_run(runs) {
+        for p in f.params_in_no_run(runs.iter().map(|(r, _)| r)) {
             said.push(Diagnostic::Warning(format!(
                 "--filter: no run has a param `{p}`"
             )));
         }
         let before = runs.len();
-        runs.retain(|r| f.matches(r));
+        runs.retain(|(r, _)| f.matches(r));
         said.push(Diagnostic::Note(format!(
             "--filter: {} of {before} run{} match",
             runs.len(),
@@ -285,7 +358,7 @@ fn select(
     let archived_decided = filter.is_some_and(Filter::mentions_archived);
     if !archived && !archived_decided {
         let before = runs.len();
-        runs.retain(|r| !r.props.archived);
+        runs.retain(|(r, _)| !r.props.archived);
         let hidden = before - runs.len();
         if hidden > 0 {
             let pron = if hidden == 1 { "it" } else { "them" };
@@ -372,6 +445,144 @@ impl Same for aim_store::EndTime {
 impl<A: Same, B: Same> Same for (A, B) {
     fn same(&self, other: &Self) -> bool {
         self.0.same(&other.0) && self.1.same(&other.1)
+    }
+}
+
+/// A digest of a run's metadata (params, end time, traces) that two copies share when
+/// [`Run`]s holding them would be the same metadata for duplicate detection (floats by
+/// bits, every NaN alike): what a [`load_mapped`] map that drops the metadata keeps, to
+/// compare the copies of a run found in two repositories.
+pub fn meta_digest(meta: &RunMeta) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    meta.attrs.feed(&mut h);
+    match meta.end_time {
+        aim_store::EndTime::At(t) => {
+            h.write_u8(0);
+            t.feed(&mut h);
+        }
+        aim_store::EndTime::Open => h.write_u8(1),
+        aim_store::EndTime::NotRecorded => h.write_u8(2),
+    }
+    h.write_usize(meta.traces.len());
+    for t in &meta.traces {
+        t.feed(&mut h);
+    }
+    h.finish()
+}
+
+/// Feeding [`meta_digest`]'s hasher, with [`Same`]'s idea of equal values.
+trait Feed {
+    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher);
+}
+
+impl Feed for f64 {
+    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+        use std::hash::Hasher;
+        h.write_u64(if self.is_nan() {
+            f64::NAN.to_bits()
+        } else {
+            self.to_bits()
+        });
+    }
+}
+
+impl Feed for Value {
+    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+        use std::hash::{Hash, Hasher};
+        match self {
+            Value::Float(f) => {
+                h.write_u8(0);
+                f.feed(h);
+            }
+            Value::None => h.write_u8(1),
+            Value::Bool(b) => (2u8, b).hash(h),
+            Value::Int(i) => (3u8, i).hash(h),
+            Value::Str(s) => (4u8, s).hash(h),
+            Value::Bytes(b) => (5u8, b).hash(h),
+            Value::ArrayMarker => h.write_u8(6),
+            Value::ObjectMarker => h.write_u8(7),
+            Value::Custom(s) => (8u8, s).hash(h),
+            Value::Blob => h.write_u8(9),
+        }
+    }
+}
+
+impl Feed for Node {
+    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+        use std::hash::{Hash, Hasher};
+        let entries = |h: &mut std::collections::hash_map::DefaultHasher, e: &[(Seg, Node)]| {
+            h.write_usize(e.len());
+            for (k, v) in e {
+                k.hash(h);
+                v.feed(h);
+            }
+        };
+        match self {
+            Node::Float(f) => {
+                h.write_u8(0);
+                f.feed(h);
+            }
+            Node::None => h.write_u8(1),
+            Node::Bool(b) => (2u8, b).hash(h),
+            Node::Int(i) => (3u8, i).hash(h),
+            Node::Str(s) => (4u8, s).hash(h),
+            Node::Bytes(b) => (5u8, b).hash(h),
+            Node::List(items) => {
+                h.write_u8(6);
+                h.write_usize(items.len());
+                for i in items {
+                    i.feed(h);
+                }
+            }
+            Node::Dict(e) => {
+                h.write_u8(7);
+                entries(h, e);
+            }
+            Node::Object { type_name, fields } => {
+                (8u8, type_name).hash(h);
+                entries(h, fields);
+            }
+            Node::Blob => h.write_u8(9),
+        }
+    }
+}
+
+impl<T: Feed> Feed for Option<T> {
+    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+        use std::hash::Hasher;
+        match self {
+            None => h.write_u8(0),
+            Some(v) => {
+                h.write_u8(1);
+                v.feed(h);
+            }
+        }
+    }
+}
+
+impl Feed for Trace {
+    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+        use std::hash::Hash;
+        let Trace {
+            name,
+            ctx_id,
+            context,
+            dtype,
+            version,
+            first,
+            first_step,
+            last,
+            last_step,
+            max,
+            min,
+        } = self;
+        (name, ctx_id, dtype, version, first_step, last_step).hash(h);
+        context.feed(h);
+        first.feed(h);
+        last.feed(h);
+        max.feed(h);
+        min.feed(h);
     }
 }
 

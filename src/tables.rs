@@ -11,9 +11,9 @@
 //! `time` is an instant here (`timestamp[us, UTC]`).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use aim_store::{Best, Node, Repo, Run, RunError, Seg, Seqs, Trace, Value};
+use aim_store::{Best, Node, Repo, Run, RunError, Seg, Seqs, Trace, TraceKey, Value};
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
@@ -136,19 +136,78 @@ fn union_columns(rows: Vec<Vec<(String, PyVal)>>) -> (Vec<String>, Vec<HashMap<S
 // ---------------------------------------------------------------------------------------
 // runs
 
+/// The param columns of a runs table, numbered in the order the threads reading the runs
+/// meet them (the table orders them by first appearance over its rows).
+#[derive(Default)]
+pub struct ParamColumns {
+    /// Column name → number, and the names by number.
+    inner: Mutex<(HashMap<String, u32>, Vec<String>)>,
+}
+
+/// One run's params as cells of the runs table: (column number in [`ParamColumns`], value),
+/// in the run's order.
+pub type ParamCells = Vec<(u32, PyVal)>;
+
+impl ParamColumns {
+    /// A run's params (its `attrs` tree) as the cells of its row: flattened to depth 3 as
+    /// Aim's `Run.dataframe()` flattens them (lists and deeper dicts as JSON text; a param
+    /// whose name is a property's is left out; so is the column named `` that Aim's frame
+    /// has for a run without params, holding its `ObjectFlag` marker).
+    pub fn cells(&self, attrs: &Node) -> ParamCells {
+        let columns = frame::param_columns_of(attrs);
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (ids, names) = &mut *g;
+        columns
+            .into_iter()
+            .filter(|(k, _)| !k.is_empty())
+            .map(|(k, v)| {
+                let id = match ids.get(&k) {
+                    Some(&id) => id,
+                    None => {
+                        let id = names.len() as u32;
+                        names.push(k.clone());
+                        ids.insert(k, id);
+                        id
+                    }
+                };
+                (id, v)
+            })
+            .collect()
+    }
+
+    fn names(self) -> Vec<String> {
+        self.inner.into_inner().unwrap_or_else(|p| p.into_inner()).1
+    }
+}
+
 /// One row per run, as Aim's `Run.dataframe()`: the properties ([`RUN_PROPERTIES`]; `tags`
-/// as `json.dumps(tags)`), then every param flattened to depth 3 (`hparams.lr`; lists and
-/// deeper dicts as JSON text; a param whose name is a property's is left out), in order of
-/// first appearance.
+/// as `json.dumps(tags)`), then every param flattened to depth 3 ([`ParamColumns::cells`]),
+/// in order of first appearance.
 pub fn runs_batch(runs: &[Run]) -> anyhow::Result<RecordBatch> {
-    // a run without params: Aim's frame has a column named `` holding its `ObjectFlag`
-    // marker, which names nothing, and is left out here
-    let params = runs.iter().map(|r| {
-        let mut p = frame::param_columns(r);
-        p.retain(|(k, _)| !k.is_empty());
-        p
-    });
-    let (names, params) = union_columns(params.collect());
+    let columns = ParamColumns::default();
+    let cells: Vec<ParamCells> = runs.iter().map(|r| columns.cells(&r.meta.attrs)).collect();
+    runs_batch_cells(runs, columns, &cells)
+}
+
+/// [`runs_batch`] of runs whose params were already made cells (`cells[i]` those of
+/// `runs[i]`, numbered by `columns`): the runs' own trees are not read, and may be gone.
+pub fn runs_batch_cells(
+    runs: &[Run],
+    columns: ParamColumns,
+    cells: &[ParamCells],
+) -> anyhow::Result<RecordBatch> {
+    let names = columns.names();
+    // the columns in order of first appearance over the rows
+    let mut seen = vec![false; names.len()];
+    let mut order: Vec<u32> = Vec::new();
+    for (id, _) in cells.iter().flatten() {
+        if let Some(s) = seen.get_mut(*id as usize) {
+            if !*s {
+                *s = true;
+                order.push(*id);
+            }
+        }
+    }
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     let mut push = |name: &str, ty: DataType, arr: ArrayRef| {
@@ -183,10 +242,15 @@ pub fn runs_batch(runs: &[Run]) -> anyhow::Result<RecordBatch> {
             ),
         }
     }
-    for n in &names {
-        let values = || params.iter().map(|p| p.get(n));
+    for id in order {
+        let values = || {
+            cells
+                .iter()
+                .map(move |c| c.iter().find(|(i, _)| *i == id).map(|(_, v)| v))
+        };
         let kind = Kind::of(values());
-        push(n, kind.data_type(), kind.array(values()));
+        let name = names.get(id as usize).map_or("", String::as_str);
+        push(name, kind.data_type(), kind.array(values()));
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }
@@ -238,12 +302,108 @@ impl Selection {
     }
 }
 
-/// A trace to read, in output order within its run.
-struct Planned {
-    /// Index into the run's `meta.traces`.
-    index: usize,
-    /// Index of its context in [`Metrics::contexts`].
+/// A trace planned for a metrics table: what reads it (name, context id, storage version)
+/// and what its rows show (name and context, numbered by the [`TracePlanner`]). 24 bytes:
+/// a plan over many runs holds only these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlannedTrace {
+    /// Number of its name in the planner.
+    name: u32,
+    /// Number of its context in the planner.
     context: u32,
+    /// Its context id (`hash_auto(context)`), part of its keys.
+    ctx_id: i64,
+    /// Its storage version.
+    version: i64,
+}
+
+/// Numbers trace names and distinct contexts for [`PlannedTrace`]s, as the threads reading
+/// runs meet them (a campaign has a few dozen names and a handful of contexts, held once).
+#[derive(Default)]
+pub struct TracePlanner {
+    inner: Mutex<Numbering>,
+}
+
+#[derive(Default)]
+struct Numbering {
+    name_ids: HashMap<String, u32>,
+    names: Vec<String>,
+    /// Context by its `json.dumps(sort_keys=True)` text (which also orders a run's traces).
+    context_ids: HashMap<String, u32>,
+    texts: Vec<String>,
+    /// Each context's `metric.context.*` cells.
+    cells: Vec<Vec<(String, PyVal)>>,
+}
+
+impl Numbering {
+    fn name(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.name_ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_owned());
+        self.name_ids.insert(name.to_owned(), id);
+        id
+    }
+
+    fn context(&mut self, text: String, context: &Node) -> u32 {
+        if let Some(&id) = self.context_ids.get(&text) {
+            return id;
+        }
+        let id = self.texts.len() as u32;
+        self.texts.push(text.clone());
+        self.cells.push(context_cells(context));
+        self.context_ids.insert(text, id);
+        id
+    }
+}
+
+impl TracePlanner {
+    /// The traces of one run that `select` keeps, in table order: by name, then by context
+    /// (its JSON text), else in key order.
+    pub fn plan(&self, traces: &[Trace], select: &Selection) -> Vec<PlannedTrace> {
+        // a run's traces share their context objects: each one's text is made once
+        let mut texts: Vec<(*const Node, String)> = Vec::new();
+        for t in traces {
+            let ptr = Arc::as_ptr(&t.context);
+            if select.keeps(t) && !texts.iter().any(|(p, _)| *p == ptr) {
+                texts.push((ptr, json_dumps_unicode(&sort_keys(&t.context))));
+            }
+        }
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut by_ptr: Vec<(*const Node, u32)> = Vec::with_capacity(texts.len());
+        let mut out: Vec<PlannedTrace> = Vec::new();
+        for t in traces.iter().filter(|t| select.keeps(t)) {
+            let ptr = Arc::as_ptr(&t.context);
+            let context = match by_ptr.iter().find(|(p, _)| *p == ptr) {
+                Some((_, id)) => *id,
+                None => {
+                    let text = texts
+                        .iter()
+                        .find(|(p, _)| *p == ptr)
+                        .map(|(_, t)| t.clone())
+                        .unwrap_or_default();
+                    let id = g.context(text, &t.context);
+                    by_ptr.push((ptr, id));
+                    id
+                }
+            };
+            out.push(PlannedTrace {
+                name: g.name(&t.name),
+                context,
+                ctx_id: t.ctx_id,
+                version: t.version,
+            });
+        }
+        let key = |p: &PlannedTrace| {
+            (
+                g.names.get(p.name as usize).map_or("", String::as_str),
+                g.texts.get(p.context as usize).map_or("", String::as_str),
+            )
+        };
+        out.sort_by(|a, b| key(a).cmp(&key(b)));
+        out
+    }
 }
 
 /// A metric point ready for a batch: which run and which planned trace it belongs to.
@@ -289,7 +449,9 @@ impl Point {
 /// `time`). Holds no run data: [`Metrics::read_run`] reads the points, [`Metrics::batch`]
 /// makes them a record batch.
 pub struct Metrics {
-    traces: Vec<Vec<Planned>>,
+    traces: Vec<Vec<PlannedTrace>>,
+    /// Trace names by number.
+    names: Vec<String>,
     /// The `metric.context.*` cells of each distinct context, by column (a campaign has a
     /// handful of contexts shared by all its traces: they are held once).
     contexts: Vec<Vec<PyVal>>,
@@ -314,41 +476,26 @@ impl Metrics {
     /// Plans the table of `runs`' traces chosen by `select`, one row per point or per
     /// trace as `pick` says; traces in (name, context) order within a run.
     pub fn new(runs: &[Run], select: &Selection, pick: Pick) -> Metrics {
-        // each distinct context once, by its `json.dumps(sort_keys=True)` text (which also
-        // orders a run's traces); a run's traces share their context objects
-        let mut ids: HashMap<String, u32> = HashMap::new();
-        let mut texts: Vec<String> = Vec::new();
-        let mut cells: Vec<Vec<(String, PyVal)>> = Vec::new();
-        let mut traces = Vec::with_capacity(runs.len());
-        for run in runs {
-            let mut by_ptr: HashMap<*const Node, u32> = HashMap::new();
-            let mut t: Vec<(usize, u32, &str)> = Vec::new();
-            for (i, tr) in run.meta.traces.iter().enumerate() {
-                if !select.keeps(tr) {
-                    continue;
-                }
-                let ctx = *by_ptr.entry(Arc::as_ptr(&tr.context)).or_insert_with(|| {
-                    let text = json_dumps_unicode(&sort_keys(&tr.context));
-                    *ids.entry(text.clone()).or_insert_with(|| {
-                        texts.push(text);
-                        cells.push(context_cells(&tr.context));
-                        (cells.len() - 1) as u32
-                    })
-                });
-                t.push((i, ctx, tr.name.as_str()));
-            }
-            let text = |c: u32| texts.get(c as usize).map_or("", String::as_str);
-            t.sort_by(|a, b| (a.2, text(a.1)).cmp(&(b.2, text(b.1))));
-            traces.push(
-                t.into_iter()
-                    .map(|(index, context, _)| Planned { index, context })
-                    .collect::<Vec<_>>(),
-            );
-        }
+        let planner = TracePlanner::default();
+        let plans = runs
+            .iter()
+            .map(|r| planner.plan(&r.meta.traces, select))
+            .collect();
+        Metrics::from_plans(planner, plans, pick)
+    }
+
+    /// [`Metrics::new`] of runs whose traces were already planned (`plans[i]` those of the
+    /// i-th run, by [`TracePlanner::plan`]): the runs' own trace lists are not read, and
+    /// may be gone.
+    pub fn from_plans(planner: TracePlanner, plans: Vec<Vec<PlannedTrace>>, pick: Pick) -> Metrics {
+        let Numbering { names, cells, .. } = planner
+            .inner
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
         // the columns in order of first appearance over the traces, as Aim's frames have them
         let mut seen = vec![false; cells.len()];
         let mut order: Vec<u32> = Vec::new();
-        for p in traces.iter().flatten() {
+        for p in plans.iter().flatten() {
             if let Some(s) = seen.get_mut(p.context as usize) {
                 if !*s {
                     *s = true;
@@ -356,13 +503,13 @@ impl Metrics {
                 }
             }
         }
-        let (names, by_name) = union_columns(
+        let (columns, by_name) = union_columns(
             order
                 .iter()
                 .filter_map(|&c| cells.get(c as usize).cloned())
                 .collect(),
         );
-        let kinds: Vec<Kind> = names
+        let kinds: Vec<Kind> = columns
             .iter()
             .map(|n| Kind::of(by_name.iter().map(|c| c.get(n))))
             .collect();
@@ -370,7 +517,7 @@ impl Metrics {
             .into_iter()
             .map(|c| {
                 let c: HashMap<String, PyVal> = c.into_iter().collect();
-                names
+                columns
                     .iter()
                     .map(|n| c.get(n).cloned().unwrap_or(PyVal::None))
                     .collect()
@@ -380,7 +527,7 @@ impl Metrics {
             Field::new("run.hash", DataType::Utf8, false),
             Field::new("metric.name", DataType::Utf8, false),
         ];
-        for (n, k) in names.iter().zip(&kinds) {
+        for (n, k) in columns.iter().zip(&kinds) {
             fields.push(Field::new(n, k.data_type(), true));
         }
         fields.extend([
@@ -394,7 +541,8 @@ impl Metrics {
             ),
         ]);
         Metrics {
-            traces,
+            traces: plans,
+            names,
             contexts,
             schema: Arc::new(Schema::new(fields)),
             kinds,
@@ -415,6 +563,14 @@ impl Metrics {
     /// The number of traces planned for run `run`.
     pub fn traces_of(&self, run: usize) -> usize {
         self.traces.get(run).map_or(0, Vec::len)
+    }
+
+    fn key(&self, p: &PlannedTrace) -> TraceKey<'_> {
+        TraceKey {
+            name: self.names.get(p.name as usize).map_or("", String::as_str),
+            ctx_id: p.ctx_id,
+            version: p.version,
+        }
     }
 
     /// Reads the points of run `idx` (`run`, in `repo`) in output order, handing them to
@@ -455,27 +611,25 @@ impl Metrics {
         repo: &Repo,
         run: &Run,
         idx: u32,
-        planned: &[Planned],
+        planned: &[PlannedTrace],
         batch: usize,
         buf: &mut Vec<Point>,
         sink: &mut dyn FnMut(Vec<Point>) -> bool,
     ) -> Result<bool, RunError> {
         let hash = run.hash();
-        let seqs = Seqs::open_for(&repo.seqs_chunk(hash), hash, run.meta.traces.len())?;
+        // traces are listed (some planned): a missing seqs chunk is damage
+        let seqs = Seqs::open_for(&repo.seqs_chunk(hash), hash, planned.len())?;
         let best = match self.pick {
             Pick::All => {
-                return Self::read_all(&seqs, run, idx, planned, batch, buf, sink);
+                return self.read_all(&seqs, idx, planned, batch, buf, sink);
             }
             Pick::Last => Best::Last,
             Pick::Max => Best::Max,
             Pick::Min => Best::Min,
         };
         // one pass over the run's chunk for all its traces
-        let traces: Vec<&Trace> = planned
-            .iter()
-            .filter_map(|p| run.meta.traces.get(p.index))
-            .collect();
-        let rows = seqs.pick_rows(&traces, best)?;
+        let keys: Vec<TraceKey<'_>> = planned.iter().map(|p| self.key(p)).collect();
+        let rows = seqs.pick_rows(&keys, best)?;
         buf.extend(
             rows.into_iter()
                 .enumerate()
@@ -485,21 +639,18 @@ impl Metrics {
     }
 
     fn read_all(
+        &self,
         seqs: &Seqs,
-        run: &Run,
         idx: u32,
-        planned: &[Planned],
+        planned: &[PlannedTrace],
         batch: usize,
         buf: &mut Vec<Point>,
         sink: &mut dyn FnMut(Vec<Point>) -> bool,
     ) -> Result<bool, RunError> {
         for (ti, p) in planned.iter().enumerate() {
-            let Some(trace) = run.meta.traces.get(p.index) else {
-                continue;
-            };
             let ti = ti as u32;
             let mut stopped = false;
-            seqs.for_each_batch::<RunError>(trace, batch, |rows| {
+            seqs.for_each_batch::<RunError>(self.key(p), batch, |rows| {
                 buf.extend(rows.into_iter().map(|r| Point::new(idx, ti, r)));
                 if buf.len() >= batch && !stopped {
                     stopped = !sink(std::mem::take(buf));
@@ -524,21 +675,17 @@ impl Metrics {
                 .get(p.run as usize)
                 .and_then(|t| t.get(p.trace as usize))
         };
-        let trace = |p: &Point| {
-            let run = runs.get(p.run as usize)?;
-            run.meta.traces.get(planned(p)?.index)
-        };
         let mut cols: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(
                 points
                     .iter()
                     .map(|p| runs.get(p.run as usize).map_or("", Run::hash)),
             )),
-            Arc::new(StringArray::from_iter_values(
-                points
-                    .iter()
-                    .map(|p| trace(p).map_or("", |t| t.name.as_str())),
-            )),
+            Arc::new(StringArray::from_iter_values(points.iter().map(|p| {
+                planned(p)
+                    .and_then(|t| self.names.get(t.name as usize))
+                    .map_or("", String::as_str)
+            }))),
         ];
         for (c, kind) in self.kinds.iter().enumerate() {
             cols.push(kind.array(points.iter().map(|p| {

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use aim_store::{Detail, RunMeta};
+use aim_store::{Detail, Node, RunMeta};
 use arrow_array::RecordBatch;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use tcbench::runs::{Diagnostic, Loaded, Options};
-use tcbench::tables::{self, Metrics, Pick, Point, Selection};
+use tcbench::runs::{meta_digest, Diagnostic, Digested, Loaded, Options, SameRun};
+use tcbench::tables::{self, Metrics, ParamColumns, Pick, Point, Selection, TracePlanner};
 
 use crate::errors::{detached, invalid_argument, repo_paths, to_py_err, warn_all};
 use crate::report::ipc_stream;
@@ -25,26 +25,37 @@ const BATCH_ROWS: usize = 65_536;
 /// memory holds the table read so far and one step's points.
 const RUNS_PER_STEP: usize = 64;
 
-/// Runs read per step of one row per trace (`last`, `max`, `min`): 4096 runs make a batch
-/// of some 100,000 rows, and the threads of a step keep their buffers from run to run.
-const RUNS_PER_STEP_ONE_ROW: usize = 4096;
+/// Runs read per step of one row per trace (`last`, `max`, `min`): 512 runs make a batch
+/// of some 15,000 rows (1.5 MB), so that the points, the batch and its IPC bytes, which
+/// exist together for a moment, stay small beside the table; the threads of a step keep
+/// their buffers from run to run.
+const RUNS_PER_STEP_ONE_ROW: usize = 512;
 
 /// The runs (Aim's own `__system*` params and metrics included, as Aim's frames have them),
-/// each run's metadata cut by `prune` as soon as it is read, so that memory holds only
-/// what the table needs.
-fn load(
+/// `detail` of each run's meta chunk read, and `map` making of each run, as soon as it is
+/// read, what its table needs: memory holds those values, not every run's trees.
+fn load<X: Send + SameRun>(
     paths: &[PathBuf],
     filter: Option<&str>,
     archived: bool,
-    prune: impl Fn(&mut RunMeta) + Sync,
+    detail: Detail,
+    map: impl Fn(&mut RunMeta) -> X + Sync,
     d: &mut Vec<Diagnostic>,
-) -> anyhow::Result<Loaded> {
+) -> anyhow::Result<Loaded<X>> {
     let opts = Options {
         paths,
         filter,
         archived,
     };
-    tcbench::runs::load_pruned(&opts, Detail::Full, prune, d)
+    tcbench::runs::load_mapped(&opts, detail, map, d)
+}
+
+/// An empty params tree: what a run keeps once its params are made cells (a filter, which
+/// is applied once every run is read, needs them: then they are kept).
+fn drop_params(m: &mut RunMeta, keep: bool) {
+    if !keep {
+        m.attrs = Node::Dict(Vec::new());
+    }
 }
 
 /// `runs()`: the runs table as an IPC stream; damaged runs are warned about.
@@ -59,10 +70,34 @@ pub fn runs(
     let paths = repo_paths(repo)?;
     let (bytes, d) = detached(py, move || {
         let mut d = Vec::new();
-        // the traces are not in this table
-        let prune = |m: &mut RunMeta| m.traces = Vec::new();
-        let r = load(&paths, filter.as_deref(), archived, prune, &mut d)
-            .and_then(|loaded| ipc_stream(&tables::runs_batch(&loaded.runs)?));
+        // the traces are not in this table: only the params are read (all of the chunk
+        // when the filter reads params), and made cells as each run is read
+        let columns = ParamColumns::default();
+        let keep = filter.is_some();
+        let map = |m: &mut RunMeta| {
+            m.traces = Vec::new();
+            let digest = meta_digest(m);
+            let cells = columns.cells(&m.attrs);
+            drop_params(m, keep);
+            Digested {
+                digest,
+                value: cells,
+            }
+        };
+        let r = load(
+            &paths,
+            filter.as_deref(),
+            archived,
+            Detail::Params,
+            map,
+            &mut d,
+        )
+        .and_then(|loaded| {
+            let (loaded, cells) = loaded.split_mapped();
+            let cells: Vec<_> = cells.into_iter().map(|c| c.value).collect();
+            let batch = tables::runs_batch_cells(&loaded.runs, columns, &cells)?;
+            ipc_stream(&batch)
+        });
         (r, d)
     })?;
     warn_all(py, &d)?;
@@ -72,7 +107,8 @@ pub fn runs(
 
 /// What a metrics read shares between its steps.
 struct State {
-    loaded: Loaded,
+    /// The runs, their trace lists and params gone (the plan holds what it reads).
+    loaded: Loaded<()>,
     plan: Metrics,
     next: AtomicUsize,
     threads: usize,
@@ -217,17 +253,33 @@ pub fn metrics(
             contexts,
             no_system: false,
         };
-        // only the traces read stay, and the params only for the filter
-        let keep_params = filter.is_some();
-        let prune = |m: &mut RunMeta| {
-            m.traces.retain(|t| select.keeps(t));
-            m.traces.shrink_to_fit();
-            if !keep_params {
-                m.attrs = aim_store::Node::None;
+        // each run's traces are planned as it is read (the plan keeps 24 bytes a trace);
+        // its trace list goes, and its params too unless the filter reads them (the params
+        // are not even read then)
+        let planner = TracePlanner::default();
+        let keep = filter.is_some();
+        let map = |m: &mut RunMeta| {
+            let digest = meta_digest(m);
+            let plan = planner.plan(&m.traces, &select);
+            m.traces = Vec::new();
+            drop_params(m, keep);
+            Digested {
+                digest,
+                value: plan,
             }
         };
-        let state = load(&paths, filter.as_deref(), archived, prune, &mut d).map(|loaded| {
-            let plan = Metrics::new(&loaded.runs, &select, pick);
+        let state = load(
+            &paths,
+            filter.as_deref(),
+            archived,
+            Detail::Traces,
+            map,
+            &mut d,
+        )
+        .map(|loaded| {
+            let (loaded, plans) = loaded.split_mapped();
+            let plans = plans.into_iter().map(|p| p.value).collect();
+            let plan = Metrics::from_plans(planner, plans, pick);
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             State {
                 loaded,

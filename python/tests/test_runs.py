@@ -12,9 +12,9 @@ import warnings
 import pyarrow as pa
 import pytest
 
-from conftest import (ALL_RUNS, FIXTURES, PROPERTIES, QUERIES, REPOSITORIES, aim_queries,
-                      arrow_kind_ok, copy_repo, expected_runs, fail_with, plain_queries, same,
-                      tree_state)
+from conftest import (AIM_329, ALL_RUNS, FIXTURES, PROPERTIES, QUERIES, REPOSITORIES,
+                      aim_python, aim_queries, arrow_kind_ok, copy_repo, expected_runs,
+                      fail_with, plain_queries, run_py, same, tree_state)
 
 PROPERTY_TYPES = {
     "hash": "str", "name": "str", "description": "str", "archived": "bool",
@@ -120,6 +120,54 @@ def test_a_list_of_repositories_reads_as_one(tr, sdk):
                     problems.append(f"run {r['hash']} column {c!r}: {u!r} in the union, "
                                     f"{v!r} read alone")
     fail_with(problems, "runs([campaign, killed])")
+
+
+CHANGE_A_PARAM = """
+import sys
+import aim
+run = aim.Run(run_hash=sys.argv[2], repo=sys.argv[1], system_tracking_interval=None,
+              capture_terminal_logs=False)
+run["hparams", "seed"] = -1
+run.close()
+"""
+
+
+def test_copies_of_a_run_in_two_repositories(tr, sdk, tmp_path):
+    """The same run in two repositories is read once: with a warning that it is the same,
+    or, when real Aim reopened one copy and changed a param, that it differs and the first
+    copy given is the one read."""
+    src = sdk.path("campaign")
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(src, a, symlinks=True)
+    shutil.copytree(src, b, symlinks=True)
+    h = sorted(tr.runs(a).column("hash").to_pylist())[0]
+
+    def read(call, repos):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            t = call(repos)
+        return t, [str(w.message) for w in caught if h in str(w.message)]
+
+    same = f"run {h} is in both `{a}` and `{b}` with the same metadata; counted once"
+    for call in (tr.runs, tr.metrics):
+        t, said = read(call, [a, b])
+        assert said == [same], (call, said)
+    script = tmp_path / "change.py"
+    script.write_text(CHANGE_A_PARAM)
+    run_py(aim_python(AIM_329), [script, b, h])
+    differs = (f"run {h} is in both `{b}` and `{a}` with different metadata; the copy in "
+               f"`{b}` (given first) is used, the other left out")
+    t, said = read(tr.runs, [b, a])
+    assert said == [differs], said
+    assert t.num_rows == 12
+    row = [r for r in t.to_pylist() if r["hash"] == h][0]
+    assert row["hparams.seed"] == -1
+    t, said = read(tr.runs, [a, b])
+    row = [r for r in t.to_pylist() if r["hash"] == h][0]
+    assert row["hparams.seed"] != -1
+    # reopening the run gave it a new end time, which metrics() reads too
+    _, said = read(tr.metrics, [b, a])
+    assert said == [differs], said
 
 
 # ------------------------------------------------------------------ filter= against Aim's query

@@ -177,12 +177,12 @@ impl Filter {
     }
 
     /// The param paths the expression reads that no run of `runs` has (likely typos).
-    pub fn params_in_no_run(&self, runs: &[Run]) -> Vec<String> {
+    pub fn params_in_no_run<'a>(&self, runs: impl Iterator<Item = &'a Run> + Clone) -> Vec<String> {
         let mut out = Vec::new();
         visit_fields(&self.expr, &mut |f| {
             if let Field::Param(p) = f {
                 let t = crate::frame::column_name(p);
-                if !out.contains(&t) && !runs.iter().any(|r| lookup(&r.meta.attrs, p).is_some()) {
+                if !out.contains(&t) && !runs.clone().any(|r| lookup(&r.meta.attrs, p).is_some()) {
                     out.push(t);
                 }
             }

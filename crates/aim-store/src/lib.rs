@@ -33,7 +33,7 @@ pub use error::{RepoError, RunError, SqliteError};
 pub use key::Seg;
 pub use pick::Best;
 pub use repo::{par_map, Detail, Problem, Repo, Scan};
-pub use run::{EndTime, Run, RunMeta, Trace};
+pub use run::{EndTime, Run, RunMeta, Trace, TraceKey};
 pub use seqs::{Point, Row, Seqs};
 pub use sqlite::RunProps;
 pub use tree::Node;

@@ -6,7 +6,7 @@
 
 use crate::error::RunError;
 use crate::key;
-use crate::run::{decode_err, Trace};
+use crate::run::{decode_err, TraceKey};
 use crate::seqs::{Row, Seqs};
 use crate::value::{self, Value};
 
@@ -48,68 +48,118 @@ fn beats(best: Best, v: f64, step: i64, so_far: Option<(f64, i64)>) -> bool {
     }
 }
 
-/// One trace's columns as the pass meets them (`epoch` < `step` < `time` < `val`), each
-/// sorted by element key.
-#[derive(Default)]
-struct Columns {
-    epoch: Vec<(Vec<u8>, Value)>,
-    step: Vec<(Vec<u8>, i64)>,
-    time: Vec<(Vec<u8>, Value)>,
-    val: Vec<(Vec<u8>, Value)>,
+/// One column of a trace as the pass meets it, sorted by element key: the keys in one
+/// buffer (reused from trace to trace: no allocation per point).
+struct Col<T> {
+    keys: Vec<u8>,
+    items: Vec<(usize, usize, T)>,
 }
 
-fn find<'a, T>(col: &'a [(Vec<u8>, T)], elem: &[u8]) -> Option<&'a T> {
-    col.binary_search_by(|(k, _)| k.as_slice().cmp(elem))
-        .ok()
-        .and_then(|i| col.get(i))
-        .map(|(_, v)| v)
+impl<T> Default for Col<T> {
+    fn default() -> Self {
+        Col {
+            keys: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<T> Col<T> {
+    fn push(&mut self, elem: &[u8], v: T) {
+        let start = self.keys.len();
+        self.keys.extend_from_slice(elem);
+        self.items.push((start, elem.len(), v));
+    }
+
+    fn key(&self, start: usize, len: usize) -> &[u8] {
+        self.keys
+            .get(start..start.saturating_add(len))
+            .unwrap_or_default()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &T)> {
+        self.items.iter().map(|(s, l, v)| (self.key(*s, *l), v))
+    }
+
+    fn find(&self, elem: &[u8]) -> Option<&T> {
+        self.items
+            .binary_search_by(|(s, l, _)| self.key(*s, *l).cmp(elem))
+            .ok()
+            .and_then(|i| self.items.get(i))
+            .map(|(_, _, v)| v)
+    }
+
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.items.clear();
+    }
+}
+
+/// One trace's columns as the pass meets them (`epoch` < `step` < `time` < `val`).
+#[derive(Default)]
+struct Columns {
+    epoch: Col<Value>,
+    step: Col<i64>,
+    time: Col<Value>,
+    val: Col<Value>,
 }
 
 impl Columns {
     /// The chosen row. As [`Seqs::for_each_batch`] joins the columns, a step without a
     /// `val` element is no point; [`Best::Last`] takes the highest step (its row is `None`
     /// when that step has no value, as [`Seqs::final_row`] has it).
-    fn row(self, best: Best) -> Option<Row> {
+    fn row(&self, best: Best) -> Option<Row> {
         let elem: &[u8] = match best {
-            Best::Last => self
-                .step
-                .iter()
-                .max_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)))?
-                .0
-                .as_slice(),
+            Best::Last => {
+                self.step
+                    .iter()
+                    .max_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)))?
+                    .0
+            }
             Best::Max | Best::Min => {
                 let mut so_far: Option<(f64, i64, &[u8])> = None;
-                for (k, v) in &self.val {
-                    let (Some(x), Some(&s)) = (number(v), find(&self.step, k)) else {
+                for (k, v) in self.val.iter() {
+                    let (Some(x), Some(&s)) = (number(v), self.step.find(k)) else {
                         continue;
                     };
                     if beats(best, x, s, so_far.map(|(b, bs, _)| (b, bs))) {
-                        so_far = Some((x, s, k.as_slice()));
+                        so_far = Some((x, s, k));
                     }
                 }
                 so_far?.2
             }
         };
         Some(Row {
-            step: *find(&self.step, elem)?,
-            value: find(&self.val, elem)?.clone(),
-            epoch: find(&self.epoch, elem).cloned().unwrap_or(Value::None),
-            time: find(&self.time, elem).cloned().unwrap_or(Value::None),
+            step: *self.step.find(elem)?,
+            value: self.val.find(elem)?.clone(),
+            epoch: self.epoch.find(elem).cloned().unwrap_or(Value::None),
+            time: self.time.find(elem).cloned().unwrap_or(Value::None),
         })
+    }
+
+    fn clear(&mut self) {
+        self.epoch.clear();
+        self.step.clear();
+        self.time.clear();
+        self.val.clear();
     }
 }
 
 impl Seqs {
     /// The [`Best`] row of each of `traces` (in that order; `None` for an empty trace).
     /// Numeric (v2) traces are read together in one pass; v1 traces one by one.
-    pub fn pick_rows(&self, traces: &[&Trace], best: Best) -> Result<Vec<Option<Row>>, RunError> {
+    pub fn pick_rows(
+        &self,
+        traces: &[TraceKey<'_>],
+        best: Best,
+    ) -> Result<Vec<Option<Row>>, RunError> {
         let mut out: Vec<Option<Row>> = vec![None; traces.len()];
         let Some(db) = self.db() else {
             return Ok(out);
         };
         let path = db.path().to_path_buf();
         let mut v2: Vec<(Vec<u8>, usize)> = Vec::new();
-        for (i, t) in traces.iter().enumerate() {
+        for (i, &t) in traces.iter().enumerate() {
             if t.version >= 2 {
                 v2.push((self.trace_prefix(t), i));
             } else if let Some(slot) = out.get_mut(i) {
@@ -126,7 +176,8 @@ impl Seqs {
         let mut j = 0;
         let mut cols = Columns::default();
         let mut finish = |j: usize, cols: &mut Columns| {
-            let done = std::mem::take(cols).row(best);
+            let done = cols.row(best);
+            cols.clear();
             if let Some(slot) = v2.get(j).and_then(|(_, i)| out.get_mut(*i)) {
                 *slot = done;
             }
@@ -160,14 +211,14 @@ impl Seqs {
             }
             let v = value::decode(it.value()).map_err(|e| decode_err(&path, e))?;
             match col {
-                b"epoch" => cols.epoch.push((elem.to_vec(), v)),
+                b"epoch" => cols.epoch.push(elem, v),
                 b"step" => {
                     if let Value::Int(s) = v {
-                        cols.step.push((elem.to_vec(), s));
+                        cols.step.push(elem, s);
                     }
                 }
-                b"time" => cols.time.push((elem.to_vec(), v)),
-                b"val" => cols.val.push((elem.to_vec(), v)),
+                b"time" => cols.time.push(elem, v),
+                b"val" => cols.val.push(elem, v),
                 _ => {}
             }
         }
@@ -180,7 +231,7 @@ impl Seqs {
 
     /// [`Seqs::pick_rows`] for one trace, through [`Seqs::final_row`] or a pass over its
     /// points in step order.
-    fn pick_one(&self, trace: &Trace, best: Best) -> Result<Option<Row>, RunError> {
+    fn pick_one(&self, trace: TraceKey<'_>, best: Best) -> Result<Option<Row>, RunError> {
         if best == Best::Last {
             return self.final_row(trace);
         }
@@ -217,13 +268,14 @@ mod tests {
 
     #[test]
     fn last_is_the_highest_step() {
-        let e = |b: u8| vec![b];
-        let cols = Columns {
-            epoch: vec![(e(1), Value::Int(7)), (e(2), Value::Int(8))],
-            step: vec![(e(1), 5), (e(2), 3)],
-            time: vec![(e(2), Value::Float(1.5))],
-            val: vec![(e(1), Value::Float(0.1)), (e(2), Value::Float(0.9))],
-        };
+        let mut cols = Columns::default();
+        cols.epoch.push(&[1], Value::Int(7));
+        cols.epoch.push(&[2], Value::Int(8));
+        cols.step.push(&[1], 5);
+        cols.step.push(&[2], 3);
+        cols.time.push(&[2], Value::Float(1.5));
+        cols.val.push(&[1], Value::Float(0.1));
+        cols.val.push(&[2], Value::Float(0.9));
         let r = cols.row(Best::Last);
         assert_eq!(
             r.map(|r| (r.step, r.value, r.epoch, r.time)),

@@ -39,6 +39,12 @@ pub enum Detail {
     /// Only `end_time` (one data block per run): [`RunMeta::attrs`] and
     /// [`RunMeta::traces`] are left empty.
     EndTime,
+    /// Params and `end_time`: [`RunMeta::traces`] is left empty, and the rest of the
+    /// chunk (contexts and traces, most of it) is not read.
+    Params,
+    /// Traces with their contexts, and `end_time`: [`RunMeta::attrs`] is left empty and
+    /// the params are not read.
+    Traces,
     /// Everything: params, contexts, traces and `end_time`.
     Full,
 }
@@ -268,22 +274,34 @@ impl Repo {
         self.scan_pruned(detail, |_| {})
     }
 
-    /// One run's metadata at `detail`, pruned.
-    fn read_one_meta<F>(&self, h: &str, detail: Detail, prune: &F) -> Result<RunMeta, RunError>
+    /// One run's metadata at `detail`, and what `map` makes of it.
+    fn read_one_meta<X, F>(
+        &self,
+        h: &str,
+        detail: Detail,
+        map: &F,
+    ) -> Result<(RunMeta, X), RunError>
     where
-        F: Fn(&mut RunMeta),
+        F: Fn(&mut RunMeta) -> X,
     {
-        match detail {
-            Detail::Full => self.read_meta(h).map(|mut m| {
-                prune(&mut m);
-                m
-            }),
-            Detail::EndTime => read_end_time(&self.meta_chunk(h), h).map(|end_time| RunMeta {
+        let mut meta = match detail {
+            Detail::Full => self.read_meta(h)?,
+            Detail::Params => {
+                crate::run::read_meta_sections(&self.meta_chunk(h), h, &["attrs", "end_time"])?
+            }
+            Detail::Traces => crate::run::read_meta_sections(
+                &self.meta_chunk(h),
+                h,
+                &["contexts", "end_time", "traces"],
+            )?,
+            Detail::EndTime => RunMeta {
                 attrs: crate::Node::Dict(Vec::new()),
-                end_time,
+                end_time: read_end_time(&self.meta_chunk(h), h)?,
                 traces: Vec::new(),
-            }),
-        }
+            },
+        };
+        let x = map(&mut meta);
+        Ok((meta, x))
     }
 
     /// [`Repo::scan_with`], applying `prune` to each run's metadata as soon as it is read,
@@ -292,11 +310,23 @@ impl Repo {
     where
         F: Fn(&mut RunMeta) + Sync,
     {
+        self.scan_mapped(detail, prune).map(|(scan, _)| scan)
+    }
+
+    /// [`Repo::scan_pruned`], where `map` also makes a value of its own of each run's
+    /// metadata as soon as it is read (and may prune it): a table's cells, say, so that a
+    /// caller needing only those never holds thousands of runs' trees. Returns the scan and
+    /// the value of each of its runs, in the order of `scan.runs`.
+    pub fn scan_mapped<X, F>(&self, detail: Detail, map: F) -> Result<(Scan, Vec<X>), RepoError>
+    where
+        X: Send,
+        F: Fn(&mut RunMeta) -> X + Sync,
+    {
         let hashes = self.chunk_hashes()?;
         // SQLite is read on its own thread while the chunks are read
         let (props, metas) = std::thread::scope(|s| {
             let sqlite = s.spawn(|| self.sqlite_runs());
-            let metas = par_map(&hashes, |h| self.read_one_meta(h, detail, &prune));
+            let metas = par_map(&hashes, |h| self.read_one_meta(h, detail, &map));
             let props = sqlite
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -304,6 +334,7 @@ impl Repo {
         });
         let mut props = props?;
         let mut scan = Scan::default();
+        let mut mapped = Vec::new();
         // runs a merge places: chunk first, rows last
         let mut merges: Vec<MergeSeen> = crate::staging::merges_into(&self.root)
             .into_iter()
@@ -321,7 +352,10 @@ impl Repo {
         for (hash, meta) in hashes.iter().zip(metas) {
             let p = props.remove(hash);
             match (meta, p) {
-                (Ok(meta), Some(props)) => scan.runs.push(Run { props, meta }),
+                (Ok((meta, x)), Some(props)) => {
+                    scan.runs.push(Run { props, meta });
+                    mapped.push(x);
+                }
                 (_, None) if self.run_lock(hash).exists() => scan.being_created.push(hash.clone()),
                 (Err(e), _) => scan.problems.push(Problem {
                     hash: hash.clone(),
@@ -382,7 +416,7 @@ impl Repo {
                 hash,
             });
         }
-        Ok(scan)
+        Ok((scan, mapped))
     }
 }
 

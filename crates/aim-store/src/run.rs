@@ -41,7 +41,35 @@ pub struct Trace {
     pub min: Option<Value>,
 }
 
+/// What locates a trace's values in the seqs chunk: its name, context id and storage
+/// version. [`crate::Seqs`] reads a trace by it, so that a caller may keep only this much
+/// of each trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TraceKey<'a> {
+    /// The sequence name.
+    pub name: &'a str,
+    /// The context id.
+    pub ctx_id: i64,
+    /// The storage version (2: numeric v2 layout; else v1).
+    pub version: i64,
+}
+
+impl<'a> From<&'a Trace> for TraceKey<'a> {
+    fn from(t: &'a Trace) -> TraceKey<'a> {
+        t.key()
+    }
+}
+
 impl Trace {
+    /// The trace's [`TraceKey`].
+    pub fn key(&self) -> TraceKey<'_> {
+        TraceKey {
+            name: &self.name,
+            ctx_id: self.ctx_id,
+            version: self.version,
+        }
+    }
+
     /// True for numeric sequences, the ones Aim calls metrics.
     pub fn is_metric(&self) -> bool {
         matches!(self.dtype.as_str(), "float" | "float64" | "int" | "number")
@@ -191,6 +219,46 @@ pub fn read_meta(chunk_dir: &Path, hash: &str) -> Result<RunMeta, RunError> {
     let mut fold = MetaFold::default();
     let mut it = db.prefix_iter(&prefix);
     while it.advance()? {
+        let rest = it.key().get(prefix.len()..).unwrap_or_default();
+        fold.push(chunk_dir, rest, it.value())?;
+    }
+    Ok(fold.finish())
+}
+
+/// [`read_meta`] of only some subtrees of the run (`attrs`, `contexts`, `end_time`,
+/// `traces`): the iterator seeks over the others (and stops after the last one wanted), so
+/// neither their blocks nor the range tombstones over them are read. What is read folds as
+/// in [`read_meta`].
+pub fn read_meta_sections(
+    chunk_dir: &Path,
+    hash: &str,
+    sections: &[&str],
+) -> Result<RunMeta, RunError> {
+    let db = Db::open(chunk_dir)?;
+    let prefix = key::encode_strs(&["meta", "chunks", hash]);
+    let mut wanted: Vec<Vec<u8>> = sections
+        .iter()
+        .map(|s| key::encode_strs(&["meta", "chunks", hash, s]))
+        .collect();
+    wanted.sort();
+    let mut fold = MetaFold::default();
+    let mut it = db.prefix_iter(&prefix);
+    if let Some(first) = wanted.first() {
+        it.seek(first)?;
+    }
+    while it.advance()? {
+        let k = it.key();
+        if !wanted.iter().any(|w| k.starts_with(w)) {
+            // the next subtree wanted after this key, if any
+            match wanted.iter().find(|w| w.as_slice() > k) {
+                Some(w) => {
+                    let w = w.clone();
+                    it.seek(&w)?;
+                    continue;
+                }
+                None => break,
+            }
+        }
         let rest = it.key().get(prefix.len()..).unwrap_or_default();
         fold.push(chunk_dir, rest, it.value())?;
     }

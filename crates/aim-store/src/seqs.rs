@@ -12,7 +12,7 @@ use rocks_reader::Db;
 
 use crate::error::RunError;
 use crate::key::{self, Seg};
-use crate::run::{decode_err, Trace};
+use crate::run::{decode_err, TraceKey};
 use crate::value::{self, Value};
 
 /// A tracked point.
@@ -130,18 +130,20 @@ impl Seqs {
     }
 
     /// `('seqs'[,'v2'],'chunks',H,ctx_id,name)`: the key prefix of every column of a trace.
-    pub(crate) fn trace_prefix(&self, trace: &Trace) -> Vec<u8> {
+    pub(crate) fn trace_prefix(&self, trace: TraceKey<'_>) -> Vec<u8> {
         let mut out = if trace.version >= 2 {
             key::encode_strs(&["seqs", "v2", "chunks", &self.hash])
         } else {
             key::encode_strs(&["seqs", "chunks", &self.hash])
         };
         key::encode_seg(&mut out, &Seg::Int(trace.ctx_id));
-        key::encode_seg(&mut out, &Seg::Str(trace.name.clone()));
+        // a string segment: its bytes and the sentinel
+        out.extend_from_slice(trace.name.as_bytes());
+        out.push(key::SENTINEL);
         out
     }
 
-    fn column_prefix(&self, trace: &Trace, col: &str) -> Vec<u8> {
+    fn column_prefix(&self, trace: TraceKey<'_>, col: &str) -> Vec<u8> {
         let mut out = self.trace_prefix(trace);
         out.extend_from_slice(col.as_bytes());
         out.push(key::SENTINEL);
@@ -150,7 +152,11 @@ impl Seqs {
 
     /// The point at the highest step of a trace: the true final value. Streams the step
     /// column; memory does not grow with the number of points.
-    pub fn final_point(&self, trace: &Trace) -> Result<Option<Point>, RunError> {
+    pub fn final_point<'t>(
+        &self,
+        trace: impl Into<TraceKey<'t>>,
+    ) -> Result<Option<Point>, RunError> {
+        let trace = trace.into();
         let Some(db) = &self.db else { return Ok(None) };
         let path = db.path().to_path_buf();
         if trace.version >= 2 {
@@ -219,7 +225,7 @@ impl Seqs {
     /// trace's step-bearing column: `step` for v2 (keyed by `hash_auto(step)`, holding the
     /// step), `val` for v1 (keyed by the step itself). `None` for the array marker.
     fn step_entry(
-        trace: &Trace,
+        trace: TraceKey<'_>,
         rest: &[u8],
         value: &[u8],
         path: &Path,
@@ -243,7 +249,7 @@ impl Seqs {
         }
     }
 
-    fn step_column(trace: &Trace) -> &'static str {
+    fn step_column(trace: TraceKey<'_>) -> &'static str {
         if trace.version >= 2 {
             "step"
         } else {
@@ -258,12 +264,13 @@ impl Seqs {
     /// each column. A trace of up to `batch` points costs one scan of each column; longer
     /// ones one more scan of the step column per batch. Steps without a `val` element are
     /// left out (as the Aim SDK joins the columns).
-    pub fn for_each_batch<E: From<RunError>>(
+    pub fn for_each_batch<'t, E: From<RunError>>(
         &self,
-        trace: &Trace,
+        trace: impl Into<TraceKey<'t>>,
         batch: usize,
         mut f: impl FnMut(Vec<Row>) -> Result<(), E>,
     ) -> Result<(), E> {
+        let trace = trace.into();
         let Some(db) = &self.db else { return Ok(()) };
         let batch = batch.max(1);
         let path = db.path().to_path_buf();
@@ -350,7 +357,8 @@ impl Seqs {
     /// `None` for an empty trace. One scan of the step column, then three forward or
     /// backward seeks of the same iterator (the blocks they land in are usually the ones
     /// just read).
-    pub fn final_row(&self, trace: &Trace) -> Result<Option<Row>, RunError> {
+    pub fn final_row<'t>(&self, trace: impl Into<TraceKey<'t>>) -> Result<Option<Row>, RunError> {
+        let trace = trace.into();
         let Some(db) = &self.db else { return Ok(None) };
         let path = db.path().to_path_buf();
         let step_prefix = self.column_prefix(trace, Self::step_column(trace));
@@ -407,7 +415,8 @@ impl Seqs {
     }
 
     /// Every point of a numeric (v2) or v1 trace, sorted by step.
-    pub fn points(&self, trace: &Trace) -> Result<Vec<Point>, RunError> {
+    pub fn points<'t>(&self, trace: impl Into<TraceKey<'t>>) -> Result<Vec<Point>, RunError> {
+        let trace = trace.into();
         let Some(db) = &self.db else {
             return Ok(Vec::new());
         };
@@ -468,7 +477,7 @@ impl Seqs {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::Repo;
+    use crate::{Repo, Trace};
 
     fn rows(seqs: &Seqs, trace: &Trace, batch: usize) -> (Vec<Row>, usize) {
         let mut out = Vec::new();

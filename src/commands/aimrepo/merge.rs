@@ -122,7 +122,7 @@ fn select(
             ));
             *status = Status::Partial;
         }
-        for p in filter.params_in_no_run(&scan.runs) {
+        for p in filter.params_in_no_run(scan.runs.iter()) {
             said.push((
                 true,
                 format!("--filter: no run of `{}` has a param `{p}`", src.display()),
