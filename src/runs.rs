@@ -718,4 +718,36 @@ mod tests {
         assert!(!Node::Int(1).same(&Node::Float(1.0)));
         assert!(Node::Str("a".into()).same(&Node::Str("a".into())));
     }
+
+    #[test]
+    fn digests_agree_with_same() {
+        let meta = |v: Node| RunMeta {
+            attrs: Node::Dict(vec![(Seg::from("p"), v)]),
+            end_time: aim_store::EndTime::At(1.5),
+            traces: Vec::new(),
+        };
+        let values = [
+            Node::Float(0.0),
+            Node::Float(-0.0),
+            Node::Float(f64::NAN),
+            Node::Float(-f64::NAN),
+            Node::Int(0),
+            Node::Str("0".into()),
+            Node::List(vec![Node::Int(0)]),
+            Node::Dict(vec![(Seg::Int(0), Node::Int(0))]),
+        ];
+        for a in &values {
+            for b in &values {
+                let (ma, mb) = (meta(a.clone()), meta(b.clone()));
+                assert_eq!(
+                    meta_digest(&ma) == meta_digest(&mb),
+                    ma.attrs.same(&mb.attrs),
+                    "{a:?} vs {b:?}"
+                );
+            }
+        }
+        let mut open = meta(Node::Int(0));
+        open.end_time = aim_store::EndTime::Open;
+        assert_ne!(meta_digest(&open), meta_digest(&meta(Node::Int(0))));
+    }
 }

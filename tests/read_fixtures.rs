@@ -32,13 +32,19 @@ fn partial_meta_reads_equal_the_whole_read() {
         assert_eq!(full.runs.len(), traces.runs.len(), "{name}");
         assert_eq!(full.problems.len(), params.problems.len(), "{name}");
         assert_eq!(full.problems.len(), traces.problems.len(), "{name}");
+        // NaN params and values: compared as printed (NaN alike)
+        let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
         for ((f, p), t) in full.runs.iter().zip(&params.runs).zip(&traces.runs) {
             let h = f.hash();
             assert_eq!(f.props, p.props, "{name} {h}");
-            assert_eq!(f.meta.attrs, p.meta.attrs, "{name} {h}: params");
+            assert_eq!(dbg(&f.meta.attrs), dbg(&p.meta.attrs), "{name} {h}: params");
             assert_eq!(f.meta.end_time, p.meta.end_time, "{name} {h}: end time");
             assert!(p.meta.traces.is_empty(), "{name} {h}");
-            assert_eq!(f.meta.traces, t.meta.traces, "{name} {h}: traces");
+            assert_eq!(
+                dbg(&f.meta.traces),
+                dbg(&t.meta.traces),
+                "{name} {h}: traces"
+            );
             assert_eq!(f.meta.end_time, t.meta.end_time, "{name} {h}: end time");
             assert_eq!(t.meta.attrs, Node::Dict(Vec::new()), "{name} {h}");
             runs += 1;

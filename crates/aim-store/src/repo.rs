@@ -289,11 +289,15 @@ impl Repo {
             Detail::Params => {
                 crate::run::read_meta_sections(&self.meta_chunk(h), h, &["attrs", "end_time"])?
             }
-            Detail::Traces => crate::run::read_meta_sections(
-                &self.meta_chunk(h),
-                h,
-                &["contexts", "end_time", "traces"],
-            )?,
+            Detail::Traces => RunMeta {
+                // not read: empty, as for `EndTime`
+                attrs: crate::Node::Dict(Vec::new()),
+                ..crate::run::read_meta_sections(
+                    &self.meta_chunk(h),
+                    h,
+                    &["contexts", "end_time", "traces"],
+                )?
+            },
             Detail::EndTime => RunMeta {
                 attrs: crate::Node::Dict(Vec::new()),
                 end_time: read_end_time(&self.meta_chunk(h), h)?,
