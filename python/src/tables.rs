@@ -96,6 +96,8 @@ pub fn runs(
             let (loaded, cells) = loaded.split_mapped();
             let cells: Vec<_> = cells.into_iter().map(|c| c.value).collect();
             let batch = tables::runs_batch_cells(&loaded.runs, columns, &cells)?;
+            // the runs go before the batch is encoded: memory holds the table at most twice
+            drop((loaded, cells));
             ipc_stream(&batch)
         });
         (r, d)

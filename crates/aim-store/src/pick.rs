@@ -105,6 +105,14 @@ struct Columns {
 }
 
 impl Columns {
+    /// The element key of the highest step (the highest key among equal steps), if any.
+    fn last_elem(&self) -> Option<Vec<u8>> {
+        self.step
+            .iter()
+            .max_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)))
+            .map(|(k, _)| k.to_vec())
+    }
+
     /// The chosen row. As [`Seqs::for_each_batch`] joins the columns, a step without a
     /// `val` element is no point; [`Best::Last`] takes the highest step (its row is `None`
     /// when that step has no value, as [`Seqs::final_row`] has it).
@@ -208,6 +216,54 @@ impl Seqs {
             );
             if elem.is_empty() {
                 continue; // a column's array marker
+            }
+            if best == Best::Last && matches!(col, b"time" | b"val") {
+                // the step column is whole (it sorts before `time` and `val`): of these two
+                // only the element of the highest step is wanted, reached by seeking
+                let Some(chosen) = cols.last_elem() else {
+                    // no step: no row; on to the next trace
+                    match v2.get(j + 1) {
+                        Some((next, _)) => {
+                            let next = next.clone();
+                            it.seek(&next)?;
+                            continue;
+                        }
+                        None => break,
+                    }
+                };
+                let target = |col: &[u8]| {
+                    let mut t = p.clone();
+                    t.extend_from_slice(col);
+                    t.push(key::SENTINEL);
+                    t.extend_from_slice(&chosen);
+                    t
+                };
+                if elem < chosen.as_slice() {
+                    let t = target(col);
+                    it.seek(&t)?;
+                    continue;
+                }
+                if elem == chosen.as_slice() {
+                    let v = value::decode(it.value()).map_err(|e| decode_err(&path, e))?;
+                    if col == b"time" {
+                        cols.time.push(elem, v);
+                    } else {
+                        cols.val.push(elem, v);
+                    }
+                }
+                // past the chosen element of this column: on to the next column, or trace
+                let next = if col == b"time" {
+                    Some(target(b"val"))
+                } else {
+                    v2.get(j + 1).map(|(next, _)| next.clone())
+                };
+                match next {
+                    Some(t) => {
+                        it.seek(&t)?;
+                        continue;
+                    }
+                    None => break,
+                }
             }
             let v = value::decode(it.value()).map_err(|e| decode_err(&path, e))?;
             match col {
