@@ -106,11 +106,11 @@ struct Columns {
 
 impl Columns {
     /// The element key of the highest step (the highest key among equal steps), if any.
-    fn last_elem(&self) -> Option<Vec<u8>> {
+    fn last_elem(&self) -> Option<&[u8]> {
         self.step
             .iter()
             .max_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)))
-            .map(|(k, _)| k.to_vec())
+            .map(|(k, _)| k)
     }
 
     /// The chosen row. As [`Seqs::for_each_batch`] joins the columns, a step without a
@@ -118,12 +118,7 @@ impl Columns {
     /// when that step has no value, as [`Seqs::final_row`] has it).
     fn row(&self, best: Best) -> Option<Row> {
         let elem: &[u8] = match best {
-            Best::Last => {
-                self.step
-                    .iter()
-                    .max_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)))?
-                    .0
-            }
+            Best::Last => self.last_elem()?,
             Best::Max | Best::Min => {
                 let mut so_far: Option<(f64, i64, &[u8])> = None;
                 for (k, v) in self.val.iter() {
@@ -220,7 +215,7 @@ impl Seqs {
             if best == Best::Last && matches!(col, b"time" | b"val") {
                 // the step column is whole (it sorts before `time` and `val`): of these two
                 // only the element of the highest step is wanted, reached by seeking
-                let Some(chosen) = cols.last_elem() else {
+                let Some(chosen) = cols.last_elem().map(<[u8]>::to_vec) else {
                     // no step: no row; on to the next trace
                     match v2.get(j + 1) {
                         Some((next, _)) => {
