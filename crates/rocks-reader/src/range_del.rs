@@ -159,6 +159,10 @@ pub(crate) struct Tombstones {
     /// `max_end[i]` = index of the item with the greatest end among
     /// `items[..=i]`, built on the first seek.
     max_end: std::sync::OnceLock<Vec<usize>>,
+    /// True when each item ends at or before the next one begins (items sorted by begin;
+    /// an item may be empty or inverted), decided on the first sweep: then only the last
+    /// item begun at or before a key can cover it, and a sweep finds it by begin alone.
+    disjoint: std::sync::OnceLock<bool>,
 }
 
 impl Default for Tombstones {
@@ -171,6 +175,7 @@ impl Default for Tombstones {
             runs: 0,
             run_open: false,
             max_end: std::sync::OnceLock::new(),
+            disjoint: std::sync::OnceLock::new(),
         }
     }
 }
@@ -279,6 +284,19 @@ impl Tombstones {
         res
     }
 
+    /// A tombstone as a block holds it (an empty range kept), after those of its source.
+    #[cfg(test)]
+    fn in_order_for_test(&mut self, begin: &[u8], end: &[u8], seq: u64) {
+        let mut block = begin.to_vec();
+        block.extend_from_slice(end);
+        let (b, e) = (0..begin.len(), begin.len()..block.len());
+        let res = self.add_block(block, |_, p| {
+            p.in_block(b, e, seq);
+            Ok::<(), ()>(())
+        });
+        assert!(res.is_ok());
+    }
+
     /// Room for `n` more tombstones.
     pub(crate) fn reserve(&mut self, n: usize) {
         self.items.reserve(n);
@@ -355,6 +373,49 @@ impl Tombstones {
         max_end.partition_point(|&j| self.end_of(j) <= key)
     }
 
+    /// See [`Tombstones::disjoint`] (the field). Aim writes a tombstone over each key it
+    /// sets, just before setting it: the tombstones of its chunks are disjoint. One
+    /// comparison a tombstone, once.
+    fn is_disjoint(&self) -> bool {
+        *self.disjoint.get_or_init(|| {
+            self.streams.is_empty()
+                && self
+                    .items
+                    .iter()
+                    .zip(self.items.iter().skip(1))
+                    .all(|(t, n)| self.end_of_item(t) <= self.begin_of_item(n))
+        })
+    }
+
+    /// [`Tombstones::covers`] of disjoint tombstones: `begun` counts the items begun at or
+    /// before the last key (its last is the one item that can cover it), moved on by
+    /// galloping (keys never go back), so a sweep that seeks far ahead passes the
+    /// tombstones in between in O(log) steps.
+    fn covers_disjoint(&self, begun: &mut usize, key: &[u8], seq: u64) -> bool {
+        let has_begun = |i: usize| {
+            self.items
+                .get(i)
+                .is_some_and(|t| self.begin_of_item(t) <= key)
+        };
+        if has_begun(*begun) {
+            // gallop: a bracket from begun to not begun, then a binary search within it
+            let mut lo = *begun + 1;
+            let mut step = 1usize;
+            let mut hi = lo;
+            while has_begun(hi) {
+                lo = hi + 1;
+                hi = hi.saturating_add(step).min(self.items.len());
+                step = step.saturating_mul(2);
+            }
+            let span = self.items.get(lo..hi).unwrap_or(&[]);
+            *begun = lo + span.partition_point(|t| self.begin_of_item(t) <= key);
+        }
+        begun
+            .checked_sub(1)
+            .and_then(|i| self.items.get(i))
+            .is_some_and(|t| key < self.end_of_item(t) && t.seq > seq)
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty() && self.streams.is_empty()
     }
@@ -370,6 +431,9 @@ impl Tombstones {
             owned,
             free,
         } = sweep;
+        if self.is_disjoint() {
+            return Ok(self.covers_disjoint(next, key, seq));
+        }
         if !*started {
             *started = true;
             // skip the tombstones that end before the first key (a prefix seek)
@@ -655,6 +719,95 @@ mod tests {
                     naive,
                     "key {k} seq {seq}"
                 );
+            }
+        }
+    }
+
+    type Tomb2 = ([u8; 2], [u8; 2], u64);
+
+    /// `ts` (in begin order) as one table's block, or as a block a tombstone.
+    fn one_source(ts: &[Tomb2], one_block: bool) -> Tombstones {
+        let mut set = Tombstones::default();
+        set.new_source();
+        if one_block {
+            let mut block = Vec::new();
+            let mut spans = Vec::new();
+            for (b, e, s) in ts {
+                block.extend_from_slice(b);
+                block.extend_from_slice(e);
+                let at = block.len() - 4;
+                spans.push((at..at + 2, at + 2..at + 4, *s));
+            }
+            let res = set.add_block(block, |_, pusher| {
+                for (b, e, s) in spans {
+                    pusher.in_block(b, e, s);
+                }
+                Ok::<(), ()>(())
+            });
+            assert!(res.is_ok());
+        } else {
+            for (b, e, s) in ts {
+                set.in_order_for_test(b, e, *s);
+            }
+        }
+        set.finish();
+        set
+    }
+
+    #[test]
+    fn disjoint_tombstones_match_naive() {
+        // Aim's pattern: a tombstone over each key just before it is set, so the tombstones
+        // are disjoint (some empty, some touching, one inverted); the sweep gallops
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut ts: Vec<Tomb2> = Vec::new();
+        let mut at = 3u16;
+        while at < 900 {
+            let len = (next() % 7) as u16; // 0: an empty range
+            if len == 6 {
+                // an inverted range (RocksDB never writes one): it covers nothing
+                ts.push((at.to_be_bytes(), (at - 2).to_be_bytes(), next() % 1000));
+                at += 1;
+                continue;
+            }
+            ts.push((at.to_be_bytes(), (at + len).to_be_bytes(), next() % 1000));
+            at += len + (next() % 4) as u16; // 0: touching the next one
+        }
+        // one overlap anywhere (in begin order) and the general sweep takes over
+        let wide: Tomb2 = ([0x01, 0x00], [0x01, 0x90], 999);
+        let mut overlapping = ts.clone();
+        let pos = overlapping.partition_point(|t| t.0 <= wide.0);
+        overlapping.insert(pos, wide);
+        for one_block in [true, false] {
+            for (ts, disjoint) in [(&ts, true), (&overlapping, false)] {
+                let set = one_source(ts, one_block);
+                assert_eq!(set.is_disjoint(), disjoint, "one block: {one_block}");
+                for start in [0u16, 1, 200, 555, 899] {
+                    for stride in [1u16, 2, 7, 40, 300] {
+                        let mut sweep = Sweep::default();
+                        let mut k = start;
+                        while k < 920 {
+                            let key = k.to_be_bytes();
+                            let seq = next() % 1000;
+                            let naive = ts.iter().any(|(b, e, s)| {
+                                b.as_slice() <= &key[..] && &key[..] < e.as_slice() && *s > seq
+                            });
+                            assert_eq!(
+                                set.covers(&mut sweep, &key, seq).unwrap(),
+                                naive,
+                                "key {k} seq {seq} from {start} by {stride}, disjoint {disjoint}"
+                            );
+                            // the same key again (another version of it), then a seek ahead
+                            assert_eq!(set.covers(&mut sweep, &key, seq).unwrap(), naive);
+                            k += 1 + (next() % u64::from(stride)) as u16;
+                        }
+                    }
+                }
             }
         }
     }
