@@ -137,16 +137,61 @@ fn union_columns(rows: Vec<Vec<(String, PyVal)>>) -> (Vec<String>, Vec<HashMap<S
 // runs
 
 /// The param columns of a runs table, numbered in the order the threads reading the runs
-/// meet them (the table orders them by first appearance over its rows).
+/// meet them (the table orders them by first appearance over its rows), and their values,
+/// each distinct value held once: a campaign's runs repeat the same values (its packages
+/// text, its datasets, its few learning rates), so a run's row is a few bytes a cell.
 #[derive(Default)]
 pub struct ParamColumns {
-    /// Column name → number, and the names by number.
-    inner: Mutex<(HashMap<String, u32>, Vec<String>)>,
+    inner: Mutex<Interned>,
 }
 
-/// One run's params as cells of the runs table: (column number in [`ParamColumns`], value),
-/// in the run's order.
-pub type ParamCells = Vec<(u32, PyVal)>;
+#[derive(Default)]
+struct Interned {
+    /// Column name → number, and the names by number.
+    column_ids: HashMap<String, u32>,
+    names: Vec<String>,
+    /// Value → number (numbers in order of first appearance).
+    value_ids: HashMap<ValKey, u32>,
+}
+
+/// A value as the key that interns it: floats by their bits, so that a NaN is one value
+/// and `-0.0` stays apart from `0.0` (the table shows each as it was stored).
+#[derive(PartialEq, Eq, Hash)]
+enum ValKey {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Str(String),
+}
+
+impl From<PyVal> for ValKey {
+    fn from(v: PyVal) -> ValKey {
+        match v {
+            PyVal::None => ValKey::None,
+            PyVal::Bool(b) => ValKey::Bool(b),
+            PyVal::Int(i) => ValKey::Int(i),
+            PyVal::Float(f) => ValKey::Float(f.to_bits()),
+            PyVal::Str(s) => ValKey::Str(s),
+        }
+    }
+}
+
+impl From<ValKey> for PyVal {
+    fn from(v: ValKey) -> PyVal {
+        match v {
+            ValKey::None => PyVal::None,
+            ValKey::Bool(b) => PyVal::Bool(b),
+            ValKey::Int(i) => PyVal::Int(i),
+            ValKey::Float(f) => PyVal::Float(f64::from_bits(f)),
+            ValKey::Str(s) => PyVal::Str(s),
+        }
+    }
+}
+
+/// One run's params as cells of the runs table: (column number, value number), both
+/// numbered by its [`ParamColumns`], in the run's order.
+pub type ParamCells = Box<[(u32, u32)]>;
 
 impl ParamColumns {
     /// A run's params (its `attrs` tree) as the cells of its row: flattened to depth 3 as
@@ -156,27 +201,36 @@ impl ParamColumns {
     pub fn cells(&self, attrs: &Node) -> ParamCells {
         let columns = frame::param_columns_of(attrs);
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let (ids, names) = &mut *g;
+        let Interned {
+            column_ids,
+            names,
+            value_ids,
+        } = &mut *g;
         columns
             .into_iter()
             .filter(|(k, _)| !k.is_empty())
             .map(|(k, v)| {
-                let id = match ids.get(&k) {
-                    Some(&id) => id,
-                    None => {
-                        let id = names.len() as u32;
-                        names.push(k.clone());
-                        ids.insert(k, id);
-                        id
-                    }
-                };
-                (id, v)
+                let column = *column_ids.entry(k).or_insert_with_key(|k| {
+                    names.push(k.clone());
+                    names.len() as u32 - 1
+                });
+                let next = value_ids.len() as u32;
+                let value = *value_ids.entry(ValKey::from(v)).or_insert(next);
+                (column, value)
             })
             .collect()
     }
 
-    fn names(self) -> Vec<String> {
-        self.inner.into_inner().unwrap_or_else(|p| p.into_inner()).1
+    /// The column names and the values, each by its number.
+    fn into_parts(self) -> (Vec<String>, Vec<PyVal>) {
+        let g = self.inner.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut values: Vec<(u32, PyVal)> = g
+            .value_ids
+            .into_iter()
+            .map(|(v, id)| (id, PyVal::from(v)))
+            .collect();
+        values.sort_unstable_by_key(|(id, _)| *id);
+        (g.names, values.into_iter().map(|(_, v)| v).collect())
     }
 }
 
@@ -196,7 +250,7 @@ pub fn runs_batch_cells(
     columns: ParamColumns,
     cells: &[ParamCells],
 ) -> anyhow::Result<RecordBatch> {
-    let names = columns.names();
+    let (names, values) = columns.into_parts();
     // the columns in order of first appearance over the rows
     let mut seen = vec![false; names.len()];
     let mut order: Vec<u32> = Vec::new();
@@ -243,14 +297,15 @@ pub fn runs_batch_cells(
         }
     }
     for id in order {
-        let values = || {
+        let column = || {
             cells
                 .iter()
-                .map(move |c| c.iter().find(|(i, _)| *i == id).map(|(_, v)| v))
+                .map(move |c| c.iter().find(|(i, _)| *i == id))
+                .map(|cell| cell.and_then(|(_, v)| values.get(*v as usize)))
         };
-        let kind = Kind::of(values());
+        let kind = Kind::of(column());
         let name = names.get(id as usize).map_or("", String::as_str);
-        push(name, kind.data_type(), kind.array(values()));
+        push(name, kind.data_type(), kind.array(column()));
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }
