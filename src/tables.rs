@@ -358,9 +358,8 @@ impl Selection {
 }
 
 /// A trace planned for a metrics table: what reads it (name, context id, storage version)
-/// and what its rows show (name and context, numbered by the [`TracePlanner`]). 24 bytes:
-/// a plan over many runs holds only these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// and what its rows show (name and context, numbered by the [`TracePlanner`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PlannedTrace {
     /// Number of its name in the planner.
     name: u32,
@@ -373,7 +372,9 @@ pub struct PlannedTrace {
 }
 
 /// Numbers trace names and distinct contexts for [`PlannedTrace`]s, as the threads reading
-/// runs meet them (a campaign has a few dozen names and a handful of contexts, held once).
+/// runs meet them (a campaign has a few dozen names and a handful of contexts, held once),
+/// and the distinct lists of a run's planned traces: the runs of a campaign track the same
+/// metrics, so a plan over many runs holds one list and a [`RunPlan`] a run.
 #[derive(Default)]
 pub struct TracePlanner {
     inner: Mutex<Numbering>,
@@ -388,7 +389,13 @@ struct Numbering {
     texts: Vec<String>,
     /// Each context's `metric.context.*` cells.
     cells: Vec<Vec<(String, PyVal)>>,
+    /// A run's planned traces → number (numbers in order of first appearance).
+    plan_ids: HashMap<Vec<PlannedTrace>, u32>,
 }
+
+/// A run's planned traces, as the number of their list in a [`TracePlanner`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunPlan(u32);
 
 impl Numbering {
     fn name(&mut self, name: &str) -> u32 {
@@ -416,7 +423,7 @@ impl Numbering {
 impl TracePlanner {
     /// The traces of one run that `select` keeps, in table order: by name, then by context
     /// (its JSON text), else in key order.
-    pub fn plan(&self, traces: &[Trace], select: &Selection) -> Vec<PlannedTrace> {
+    pub fn plan(&self, traces: &[Trace], select: &Selection) -> RunPlan {
         // a run's traces share their context objects: each one's text is made once
         let mut texts: Vec<(*const Node, String)> = Vec::new();
         for t in traces {
@@ -457,7 +464,8 @@ impl TracePlanner {
             )
         };
         out.sort_by(|a, b| key(a).cmp(&key(b)));
-        out
+        let next = g.plan_ids.len() as u32;
+        RunPlan(*g.plan_ids.entry(out).or_insert(next))
     }
 }
 
@@ -504,7 +512,10 @@ impl Point {
 /// `time`). Holds no run data: [`Metrics::read_run`] reads the points, [`Metrics::batch`]
 /// makes them a record batch.
 pub struct Metrics {
-    traces: Vec<Vec<PlannedTrace>>,
+    /// Each run's planned traces: the number of their list in `lists`.
+    traces: Vec<u32>,
+    /// The distinct lists of planned traces, by number.
+    lists: Vec<Vec<PlannedTrace>>,
     /// Trace names by number.
     names: Vec<String>,
     /// The `metric.context.*` cells of each distinct context, by column (a campaign has a
@@ -542,15 +553,33 @@ impl Metrics {
     /// [`Metrics::new`] of runs whose traces were already planned (`plans[i]` those of the
     /// i-th run, by [`TracePlanner::plan`]): the runs' own trace lists are not read, and
     /// may be gone.
-    pub fn from_plans(planner: TracePlanner, plans: Vec<Vec<PlannedTrace>>, pick: Pick) -> Metrics {
-        let Numbering { names, cells, .. } = planner
+    pub fn from_plans(planner: TracePlanner, plans: Vec<RunPlan>, pick: Pick) -> Metrics {
+        let Numbering {
+            names,
+            cells,
+            plan_ids,
+            ..
+        } = planner
             .inner
             .into_inner()
             .unwrap_or_else(|p| p.into_inner());
+        let mut lists: Vec<(u32, Vec<PlannedTrace>)> =
+            plan_ids.into_iter().map(|(l, id)| (id, l)).collect();
+        lists.sort_unstable_by_key(|(id, _)| *id);
+        let lists: Vec<Vec<PlannedTrace>> = lists.into_iter().map(|(_, l)| l).collect();
+        let traces: Vec<u32> = plans.into_iter().map(|RunPlan(id)| id).collect();
         // the columns in order of first appearance over the traces, as Aim's frames have them
+        // (a list's first run comes before its other runs: its first appearance is in order)
         let mut seen = vec![false; cells.len()];
         let mut order: Vec<u32> = Vec::new();
-        for p in plans.iter().flatten() {
+        let mut listed = vec![false; lists.len()];
+        let first_runs = traces.iter().filter(|&&id| {
+            listed
+                .get_mut(id as usize)
+                .is_some_and(|l| !std::mem::replace(l, true))
+        });
+        let in_order = first_runs.filter_map(|&id| lists.get(id as usize));
+        for p in in_order.flatten() {
             if let Some(s) = seen.get_mut(p.context as usize) {
                 if !*s {
                     *s = true;
@@ -596,7 +625,8 @@ impl Metrics {
             ),
         ]);
         Metrics {
-            traces: plans,
+            traces,
+            lists,
             names,
             contexts,
             schema: Arc::new(Schema::new(fields)),
@@ -612,12 +642,20 @@ impl Metrics {
 
     /// The number of traces planned.
     pub fn trace_count(&self) -> usize {
-        self.traces.iter().map(Vec::len).sum()
+        (0..self.traces.len()).map(|r| self.traces_of(r)).sum()
     }
 
     /// The number of traces planned for run `run`.
     pub fn traces_of(&self, run: usize) -> usize {
-        self.traces.get(run).map_or(0, Vec::len)
+        self.planned(run).len()
+    }
+
+    /// The planned traces of run `run`, in table order.
+    fn planned(&self, run: usize) -> &[PlannedTrace] {
+        self.traces
+            .get(run)
+            .and_then(|&l| self.lists.get(l as usize))
+            .map_or(&[], Vec::as_slice)
     }
 
     fn key(&self, p: &PlannedTrace) -> TraceKey<'_> {
@@ -639,9 +677,7 @@ impl Metrics {
         batch: usize,
         sink: &mut dyn FnMut(Vec<Point>) -> bool,
     ) -> Result<bool, RunError> {
-        let Some(planned) = self.traces.get(idx as usize) else {
-            return Ok(true);
-        };
+        let planned = self.planned(idx as usize);
         if planned.is_empty() {
             return Ok(true);
         }
@@ -725,11 +761,7 @@ impl Metrics {
     /// The record batch of `points` (read by [`Metrics::read_run`] from `runs`, the runs
     /// this plan was made for).
     pub fn batch(&self, runs: &[Run], points: &[Point]) -> anyhow::Result<RecordBatch> {
-        let planned = |p: &Point| {
-            self.traces
-                .get(p.run as usize)
-                .and_then(|t| t.get(p.trace as usize))
-        };
+        let planned = |p: &Point| self.planned(p.run as usize).get(p.trace as usize);
         let mut cols: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(
                 points
