@@ -378,12 +378,17 @@ impl Tombstones {
     /// comparison a tombstone, once.
     fn is_disjoint(&self) -> bool {
         *self.disjoint.get_or_init(|| {
-            self.streams.is_empty()
-                && self
-                    .items
-                    .iter()
-                    .zip(self.items.iter().skip(1))
-                    .all(|(t, n)| self.end_of_item(t) <= self.begin_of_item(n))
+            if !self.streams.is_empty() {
+                return false;
+            }
+            let bufs: Vec<&[u8]> = (0..=self.blocks.len()).map(|i| self.buf(i)).collect();
+            let mut prev_end: &[u8] = &[];
+            self.items.iter().all(|t| {
+                let buf = bufs.get(t.buf).copied().unwrap_or_default();
+                let ok = prev_end <= slice(buf, &t.begin);
+                prev_end = slice(buf, &t.end);
+                ok
+            })
         })
     }
 
