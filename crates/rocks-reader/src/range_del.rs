@@ -222,6 +222,16 @@ impl BlockPusher<'_> {
         });
     }
 
+    /// The number of tombstones pushed so far, of this block and before.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Forgets the tombstones pushed after the first `len` (a walk that starts over).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.items.truncate(len);
+    }
+
     /// A tombstone whose begin key is not stored whole in the block: both
     /// keys are copied to the arena.
     pub(crate) fn copied(&mut self, begin: &[u8], end: &[u8], seq: u64) {

@@ -214,6 +214,48 @@ pub(crate) fn walk_entries_raw(
     Ok(())
 }
 
+/// The entries of a block whose every key is stored whole (as RocksDB writes its
+/// range-deletion blocks, a restart point an entry): `f` gets each entry's key and value
+/// as ranges of `data`, in order, and returns false to give up. `None` when it gave up,
+/// when an entry shares bytes with the one before, or when anything is out of place (a
+/// length of three bytes or more included): [`walk_entries_raw`] then reads the block
+/// again, and reports what is wrong. One pass, no copy, no error built.
+pub(crate) fn whole_key_entries(
+    data: &[u8],
+    mut f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>) -> bool,
+) -> Option<()> {
+    let area = entry_area(data).ok()?;
+    // a varint of one or two bytes (entry lengths, below 16,384)
+    let short_varint = |pos: &mut usize| -> Option<usize> {
+        let b0 = usize::from(*area.get(*pos)?);
+        if b0 < 0x80 {
+            *pos += 1;
+            return Some(b0);
+        }
+        let b1 = usize::from(*area.get(*pos + 1)?);
+        if b1 >= 0x80 {
+            return None;
+        }
+        *pos += 2;
+        Some((b0 & 0x7f) | (b1 << 7))
+    };
+    let mut pos = 0;
+    while pos < area.len() {
+        if short_varint(&mut pos)? != 0 {
+            return None;
+        }
+        let key_len = short_varint(&mut pos)?;
+        let value_len = short_varint(&mut pos)?;
+        let key = pos..pos + key_len;
+        let value = key.end..key.end + value_len;
+        if value.end > area.len() || !f(key, value.clone()) {
+            return None;
+        }
+        pos = value.end;
+    }
+    Some(())
+}
+
 /// Every (key, value) of a block, owned (for the small meta blocks).
 pub(crate) fn decode_entries(data: &[u8]) -> DResult<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
@@ -459,5 +501,55 @@ pub(crate) mod tests {
             Err(Bad::Unsupported(_))
         ));
         assert!(unwrap_block(&[1, 2], 1, 0).is_err());
+    }
+
+    #[test]
+    fn whole_key_entries_agree_with_the_general_walk_or_give_up() {
+        let raw = |data: &[u8]| {
+            let mut out = Vec::new();
+            walk_entries_raw(data, |k, v| {
+                let EntryKey::InBlock(k) = k else {
+                    return Err(Bad::corrupt("rebuilt"));
+                };
+                out.push((k, v));
+                Ok(())
+            })
+            .map(|()| out)
+        };
+        let fast = |data: &[u8]| {
+            let mut out = Vec::new();
+            whole_key_entries(data, |k, v| {
+                out.push((k, v));
+                true
+            })
+            .map(|()| out)
+        };
+        let long_key = vec![b'k'; 200]; // a two-byte length
+        let long_value = vec![b'v'; 20_000]; // a three-byte length: given up
+        let entries: Vec<(&[u8], &[u8])> = vec![
+            (b"alpha", b"1"),
+            (b"alphabet", b""),
+            (&long_key, b"end"),
+            (b"zz", b"last"),
+        ];
+        // every key whole: the same ranges as the general walk
+        let whole = build_block(&entries, 1);
+        assert_eq!(fast(&whole), raw(&whole).ok());
+        assert_eq!(fast(&whole).map(|e| e.len()), Some(4));
+        assert_eq!(fast(&build_block(&[], 1)), Some(Vec::new()));
+        // a key sharing bytes with the one before: given up
+        assert_eq!(fast(&build_block(&entries, 16)), None);
+        // a length of three bytes: given up, though the block is sound
+        let big = build_block(&[(b"a", &long_value)], 1);
+        assert!(raw(&big).is_ok());
+        assert_eq!(fast(&big), None);
+        // an entry running past the entry area, a bad restart array: given up
+        let mut cut = whole.clone();
+        cut[2] = 0x7f; // the first value length
+        assert!(raw(&cut).is_err());
+        assert_eq!(fast(&cut), None);
+        assert_eq!(fast(&whole[..3]), None);
+        // the callback gives up
+        assert_eq!(whole_key_entries(&whole, |_, _| false), None);
     }
 }

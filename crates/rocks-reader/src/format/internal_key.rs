@@ -21,13 +21,16 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The tag of [`Kind::RangeDeletion`] in an internal key's last byte.
+    pub(crate) const RANGE_DELETION_TAG: u8 = 0xF;
+
     pub(crate) fn from_u8(t: u8) -> DResult<Kind> {
         Ok(match t {
             0x0 => Kind::Deletion,
             0x1 => Kind::Value,
             0x2 => Kind::Merge,
             0x7 => Kind::SingleDeletion,
-            0xF => Kind::RangeDeletion,
+            Kind::RANGE_DELETION_TAG => Kind::RangeDeletion,
             0x11 => Kind::BlobIndex,
             0x14..=0x16 => {
                 return Err(Bad::unsupported(format!(
