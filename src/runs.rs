@@ -453,8 +453,9 @@ impl<A: Same, B: Same> Same for (A, B) {
 /// bits, every NaN alike): what a [`load_mapped`] map that drops the metadata keeps, to
 /// compare the copies of a run found in two repositories.
 pub fn meta_digest(meta: &RunMeta) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    use std::hash::{BuildHasher, Hasher};
+    // a fixed seed: the digests of one process compare; nothing keeps them
+    let mut h = foldhash::fast::FixedState::with_seed(0).build_hasher();
     meta.attrs.feed(&mut h);
     match meta.end_time {
         aim_store::EndTime::At(t) => {
@@ -471,13 +472,16 @@ pub fn meta_digest(meta: &RunMeta) -> u64 {
     h.finish()
 }
 
+/// [`meta_digest`]'s hasher.
+type DigestHasher = foldhash::fast::FoldHasher;
+
 /// Feeding [`meta_digest`]'s hasher, with [`Same`]'s idea of equal values.
 trait Feed {
-    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher);
+    fn feed(&self, h: &mut DigestHasher);
 }
 
 impl Feed for f64 {
-    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+    fn feed(&self, h: &mut DigestHasher) {
         use std::hash::Hasher;
         h.write_u64(if self.is_nan() {
             f64::NAN.to_bits()
@@ -488,7 +492,7 @@ impl Feed for f64 {
 }
 
 impl Feed for Value {
-    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+    fn feed(&self, h: &mut DigestHasher) {
         use std::hash::{Hash, Hasher};
         match self {
             Value::Float(f) => {
@@ -509,9 +513,9 @@ impl Feed for Value {
 }
 
 impl Feed for Node {
-    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+    fn feed(&self, h: &mut DigestHasher) {
         use std::hash::{Hash, Hasher};
-        let entries = |h: &mut std::collections::hash_map::DefaultHasher, e: &[(Seg, Node)]| {
+        let entries = |h: &mut DigestHasher, e: &[(Seg, Node)]| {
             h.write_usize(e.len());
             for (k, v) in e {
                 k.hash(h);
@@ -549,7 +553,7 @@ impl Feed for Node {
 }
 
 impl<T: Feed> Feed for Option<T> {
-    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+    fn feed(&self, h: &mut DigestHasher) {
         use std::hash::Hasher;
         match self {
             None => h.write_u8(0),
@@ -562,7 +566,7 @@ impl<T: Feed> Feed for Option<T> {
 }
 
 impl Feed for Trace {
-    fn feed(&self, h: &mut std::collections::hash_map::DefaultHasher) {
+    fn feed(&self, h: &mut DigestHasher) {
         use std::hash::Hash;
         let Trace {
             name,
