@@ -901,4 +901,60 @@ mod tests {
         assert_eq!(tags_json(&[]), "[]");
         assert_eq!(tags_json(&["a".into(), "é".into()]), r#"["a", "\u00e9"]"#);
     }
+
+    #[test]
+    fn param_cells_hold_each_value_once_and_as_stored() {
+        let run = |lr: Node, tag: &str| {
+            Node::Dict(vec![(
+                Seg::from("hparams"),
+                Node::Dict(vec![
+                    (Seg::from("lr"), lr),
+                    (Seg::from("tag"), Node::Str(tag.into())),
+                ]),
+            )])
+        };
+        let columns = ParamColumns::default();
+        let rows: Vec<ParamCells> = [
+            run(Node::Float(0.0), "a"),
+            run(Node::Float(-0.0), "a"),
+            run(Node::Float(f64::NAN), "b"),
+            run(Node::Int(0), "a"),
+            run(Node::Float(f64::NAN), "a"),
+        ]
+        .iter()
+        .map(|r| columns.cells(r))
+        .collect();
+        let (names, values) = columns.into_parts();
+        assert_eq!(names, ["hparams.lr", "hparams.tag"]);
+        // 0.0, -0.0, NaN and 0 are four values; "a" and "b" two
+        assert_eq!(values.len(), 6);
+        let shown: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|&(c, v)| {
+                        let v = values.get(v as usize).map(|v| match v {
+                            PyVal::Float(f) => format!("{:?}", f.to_bits()),
+                            other => json_dumps(other),
+                        });
+                        format!("{}={}", names[c as usize], v.unwrap_or_default())
+                    })
+                    .collect()
+            })
+            .collect();
+        let bits = |f: f64| format!("hparams.lr={:?}", f.to_bits());
+        assert_eq!(
+            shown,
+            [
+                vec![bits(0.0), "hparams.tag=\"a\"".into()],
+                vec![bits(-0.0), "hparams.tag=\"a\"".into()],
+                vec![bits(f64::NAN), "hparams.tag=\"b\"".into()],
+                vec!["hparams.lr=0".into(), "hparams.tag=\"a\"".into()],
+                vec![bits(f64::NAN), "hparams.tag=\"a\"".into()],
+            ]
+        );
+        // the same value of two runs is one cell number
+        assert_eq!(rows[0][1].1, rows[1][1].1);
+        assert_eq!(rows[2][0].1, rows[4][0].1);
+    }
 }
