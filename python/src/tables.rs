@@ -255,7 +255,8 @@ pub fn metrics(
             contexts,
             no_system: false,
         };
-        // each run's traces are planned as it is read (the plan keeps 24 bytes a trace);
+        // each run's traces are planned as it is read (the planner keeps each distinct
+        // list of planned traces once, the run the number of its list);
         // its trace list goes, and its params too unless the filter reads them (the params
         // are not even read then)
         let planner = TracePlanner::default();
