@@ -136,6 +136,31 @@ fn union_columns(rows: Vec<Vec<(String, PyVal)>>) -> (Vec<String>, Vec<HashMap<S
 // ---------------------------------------------------------------------------------------
 // runs
 
+/// Strings numbered in order of first appearance (column names, trace names, context texts).
+#[derive(Default)]
+struct Numbered {
+    ids: HashMap<String, u32>,
+    /// The strings by number.
+    list: Vec<String>,
+}
+
+impl Numbered {
+    /// The number of `s`, given it now if it has none.
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(s.to_owned());
+        self.ids.insert(s.to_owned(), id);
+        id
+    }
+
+    fn get(&self, id: u32) -> &str {
+        self.list.get(id as usize).map_or("", String::as_str)
+    }
+}
+
 /// The param columns of a runs table, numbered in the order the threads reading the runs
 /// meet them (the table orders them by first appearance over its rows), and their values,
 /// each distinct value held once: a campaign's runs repeat the same values (its packages
@@ -147,9 +172,8 @@ pub struct ParamColumns {
 
 #[derive(Default)]
 struct Interned {
-    /// Column name → number, and the names by number.
-    column_ids: HashMap<String, u32>,
-    names: Vec<String>,
+    /// The column names.
+    columns: Numbered,
     /// Value → number (numbers in order of first appearance).
     value_ids: HashMap<ValKey, u32>,
 }
@@ -202,18 +226,14 @@ impl ParamColumns {
         let columns = frame::param_columns_of(attrs);
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let Interned {
-            column_ids,
-            names,
+            columns: names,
             value_ids,
         } = &mut *g;
         columns
             .into_iter()
             .filter(|(k, _)| !k.is_empty())
             .map(|(k, v)| {
-                let column = *column_ids.entry(k).or_insert_with_key(|k| {
-                    names.push(k.clone());
-                    names.len() as u32 - 1
-                });
+                let column = names.id(&k);
                 let next = value_ids.len() as u32;
                 let value = *value_ids.entry(ValKey::from(v)).or_insert(next);
                 (column, value)
@@ -230,7 +250,7 @@ impl ParamColumns {
             .map(|(v, id)| (id, PyVal::from(v)))
             .collect();
         values.sort_unstable_by_key(|(id, _)| *id);
-        (g.names, values.into_iter().map(|(_, v)| v).collect())
+        (g.columns.list, values.into_iter().map(|(_, v)| v).collect())
     }
 }
 
@@ -382,11 +402,9 @@ pub struct TracePlanner {
 
 #[derive(Default)]
 struct Numbering {
-    name_ids: HashMap<String, u32>,
-    names: Vec<String>,
-    /// Context by its `json.dumps(sort_keys=True)` text (which also orders a run's traces).
-    context_ids: HashMap<String, u32>,
-    texts: Vec<String>,
+    names: Numbered,
+    /// Contexts by their `json.dumps(sort_keys=True)` text (which also orders a run's traces).
+    texts: Numbered,
     /// Each context's `metric.context.*` cells.
     cells: Vec<Vec<(String, PyVal)>>,
     /// A run's planned traces → number (numbers in order of first appearance).
@@ -398,24 +416,11 @@ struct Numbering {
 pub struct RunPlan(u32);
 
 impl Numbering {
-    fn name(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.name_ids.get(name) {
-            return id;
+    fn context(&mut self, text: &str, context: &Node) -> u32 {
+        let id = self.texts.id(text);
+        if id as usize == self.cells.len() {
+            self.cells.push(context_cells(context));
         }
-        let id = self.names.len() as u32;
-        self.names.push(name.to_owned());
-        self.name_ids.insert(name.to_owned(), id);
-        id
-    }
-
-    fn context(&mut self, text: String, context: &Node) -> u32 {
-        if let Some(&id) = self.context_ids.get(&text) {
-            return id;
-        }
-        let id = self.texts.len() as u32;
-        self.texts.push(text.clone());
-        self.cells.push(context_cells(context));
-        self.context_ids.insert(text, id);
         id
     }
 }
@@ -443,26 +448,20 @@ impl TracePlanner {
                     let text = texts
                         .iter()
                         .find(|(p, _)| *p == ptr)
-                        .map(|(_, t)| t.clone())
-                        .unwrap_or_default();
+                        .map_or("", |(_, t)| t.as_str());
                     let id = g.context(text, &t.context);
                     by_ptr.push((ptr, id));
                     id
                 }
             };
             out.push(PlannedTrace {
-                name: g.name(&t.name),
+                name: g.names.id(&t.name),
                 context,
                 ctx_id: t.ctx_id,
                 version: t.version,
             });
         }
-        let key = |p: &PlannedTrace| {
-            (
-                g.names.get(p.name as usize).map_or("", String::as_str),
-                g.texts.get(p.context as usize).map_or("", String::as_str),
-            )
-        };
+        let key = |p: &PlannedTrace| (g.names.get(p.name), g.texts.get(p.context));
         out.sort_by(|a, b| key(a).cmp(&key(b)));
         let next = g.plan_ids.len() as u32;
         RunPlan(*g.plan_ids.entry(out).or_insert(next))
@@ -627,7 +626,7 @@ impl Metrics {
         Metrics {
             traces,
             lists,
-            names,
+            names: names.list,
             contexts,
             schema: Arc::new(Schema::new(fields)),
             kinds,

@@ -699,15 +699,9 @@ mod tests {
 
     #[test]
     fn many_overlapping_tombstones_match_naive() {
-        // xorshift: deterministic pseudo-random ranges over 2-byte keys, many
+        // deterministic pseudo-random ranges over 2-byte keys, many
         // overlapping (the case a per-key scan of the active set made quadratic)
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut ts = Vec::new();
         for _ in 0..300 {
             let a = (next() % 200) as u16;
@@ -726,19 +720,32 @@ mod tests {
             for k in start..330 {
                 let key = k.to_be_bytes();
                 let seq = next() % 1000;
-                let naive = ts.iter().any(|(b, e, s)| {
-                    b.as_slice() <= &key[..] && &key[..] < e.as_slice() && *s > seq
-                });
                 assert_eq!(
                     set.covers(&mut sweep, &key, seq).unwrap(),
-                    naive,
+                    covered(&ts, &key, seq),
                     "key {k} seq {seq}"
                 );
             }
         }
     }
 
+    /// A deterministic pseudo-random sequence (xorshift64) from `seed` (not 0).
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
     type Tomb2 = ([u8; 2], [u8; 2], u64);
+
+    /// The answer by definition: a tombstone newer than `seq` with `begin <= key < end`.
+    fn covered(ts: &[Tomb2], key: &[u8], seq: u64) -> bool {
+        ts.iter()
+            .any(|(b, e, s)| b.as_slice() <= key && key < e.as_slice() && *s > seq)
+    }
 
     /// `ts` (in begin order) as one table's block, or as a block a tombstone.
     fn one_source(ts: &[Tomb2], one_block: bool) -> Tombstones {
@@ -773,13 +780,7 @@ mod tests {
     fn disjoint_tombstones_match_naive() {
         // Aim's pattern: a tombstone over each key just before it is set, so the tombstones
         // are disjoint (some empty, some touching, one inverted); the sweep gallops
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut ts: Vec<Tomb2> = Vec::new();
         let mut at = 3u16;
         while at < 900 {
@@ -809,9 +810,7 @@ mod tests {
                         while k < 920 {
                             let key = k.to_be_bytes();
                             let seq = next() % 1000;
-                            let naive = ts.iter().any(|(b, e, s)| {
-                                b.as_slice() <= &key[..] && &key[..] < e.as_slice() && *s > seq
-                            });
+                            let naive = covered(ts, &key, seq);
                             assert_eq!(
                                 set.covers(&mut sweep, &key, seq).unwrap(),
                                 naive,
