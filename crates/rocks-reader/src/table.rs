@@ -13,7 +13,7 @@ use crate::format::coding::unmask_crc;
 use crate::format::coding::{decode_fixed32, Reader};
 use crate::format::footer::{decode_footer, BlockHandle, BLOCK_TRAILER_LEN, NEW_FOOTER_LEN};
 use crate::format::footer::{CHECKSUM_CRC32C, CHECKSUM_NONE};
-use crate::format::internal_key::{split_internal_key, Kind};
+use crate::format::internal_key::{split_internal_key, split_trailer, Kind};
 use crate::format::Bad;
 use crate::range_del::{StreamCursor, Streamed, Tombstones};
 
@@ -209,19 +209,14 @@ impl Table {
                 // else (or anything wrong) is read, and reported, by the general walk
                 let before = pusher.len();
                 let whole = whole_key_entries(block, |key, end| {
-                    // the internal key: the user key, then 8 bytes of (seq << 8 | kind)
-                    let Some(user) = key.end.checked_sub(8).filter(|&u| u >= key.start) else {
-                        return false;
-                    };
-                    let trailer = block
-                        .get(user..key.end)
-                        .and_then(|t| <[u8; 8]>::try_from(t).ok())
-                        .map_or(0, u64::from_le_bytes);
-                    if trailer as u8 != Kind::RANGE_DELETION_TAG {
-                        return false;
+                    let ikey = block.get(key.clone()).unwrap_or(&[]);
+                    match split_trailer(ikey) {
+                        Some((n, seq, Kind::RANGE_DELETION_TAG)) => {
+                            pusher.in_block(key.start..key.start + n, end, seq);
+                            true
+                        }
+                        _ => false,
                     }
-                    pusher.in_block(key.start..user, end, trailer >> 8);
-                    true
                 });
                 if whole.is_some() {
                     return Ok(());

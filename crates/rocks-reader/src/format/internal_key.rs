@@ -42,15 +42,20 @@ impl Kind {
     }
 }
 
+/// An internal key's parts as numbers: (length of the user key, sequence number, type tag);
+/// `None` for a key shorter than its 8-byte trailer. The tag is not checked.
+pub(crate) fn split_trailer(ikey: &[u8]) -> Option<(usize, u64, u8)> {
+    let n = ikey.len().checked_sub(8)?;
+    let packed = ikey.get(n..).and_then(decode_fixed64)?;
+    Some((n, packed >> 8, packed as u8))
+}
+
 /// Split an internal key into (user key, sequence number, kind).
 pub(crate) fn split_internal_key(ikey: &[u8]) -> DResult<(&[u8], u64, Kind)> {
-    let n = ikey
-        .len()
-        .checked_sub(8)
-        .ok_or_else(|| Bad::corrupt("internal key shorter than 8 bytes"))?;
-    let packed = ikey.get(n..).and_then(decode_fixed64).unwrap_or(0);
-    let kind = Kind::from_u8((packed & 0xff) as u8)?;
-    Ok((ikey.get(..n).unwrap_or(&[]), packed >> 8, kind))
+    let (n, seq, tag) =
+        split_trailer(ikey).ok_or_else(|| Bad::corrupt("internal key shorter than 8 bytes"))?;
+    let kind = Kind::from_u8(tag)?;
+    Ok((ikey.get(..n).unwrap_or(&[]), seq, kind))
 }
 
 #[cfg(test)]
