@@ -136,26 +136,54 @@ fn union_columns(rows: Vec<Vec<(String, PyVal)>>) -> (Vec<String>, Vec<HashMap<S
 // ---------------------------------------------------------------------------------------
 // runs
 
-/// Strings numbered in order of first appearance (column names, trace names, context texts).
-#[derive(Default)]
-struct Numbered {
-    ids: HashMap<String, u32>,
-    /// The strings by number.
-    list: Vec<String>,
+/// Distinct things numbered in order of first appearance (column names, trace names,
+/// context texts, param values, lists of planned traces), each held once in the list and
+/// once as a key (a campaign has few of each).
+struct Numbered<K> {
+    ids: HashMap<K, u32>,
+    /// The things by number.
+    list: Vec<K>,
 }
 
-impl Numbered {
-    /// The number of `s`, given it now if it has none.
-    fn id(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
+impl<K> Default for Numbered<K> {
+    fn default() -> Self {
+        Numbered {
+            ids: HashMap::new(),
+            list: Vec::new(),
         }
-        let id = self.list.len() as u32;
-        self.list.push(s.to_owned());
-        self.ids.insert(s.to_owned(), id);
-        id
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Numbered<K> {
+    /// The number of `k`, given it now if it has none.
+    fn id<Q>(&mut self, k: &Q) -> u32
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        match self.ids.get(k) {
+            Some(&id) => id,
+            None => self.add(k.to_owned()),
+        }
     }
 
+    /// [`Numbered::id`] of an owned `k`.
+    fn id_of(&mut self, k: K) -> u32 {
+        match self.ids.get(&k) {
+            Some(&id) => id,
+            None => self.add(k),
+        }
+    }
+
+    fn add(&mut self, k: K) -> u32 {
+        let id = self.list.len() as u32;
+        self.list.push(k.clone());
+        self.ids.insert(k, id);
+        id
+    }
+}
+
+impl Numbered<String> {
     fn get(&self, id: u32) -> &str {
         self.list.get(id as usize).map_or("", String::as_str)
     }
@@ -173,14 +201,14 @@ pub struct ParamColumns {
 #[derive(Default)]
 struct Interned {
     /// The column names.
-    columns: Numbered,
-    /// Value → number (numbers in order of first appearance).
-    value_ids: HashMap<ValKey, u32>,
+    columns: Numbered<String>,
+    /// The values.
+    values: Numbered<ValKey>,
 }
 
 /// A value as the key that interns it: floats by their bits, so that a NaN is one value
 /// and `-0.0` stays apart from `0.0` (the table shows each as it was stored).
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum ValKey {
     None,
     Bool(bool),
@@ -227,16 +255,14 @@ impl ParamColumns {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let Interned {
             columns: names,
-            value_ids,
+            values,
         } = &mut *g;
         columns
             .into_iter()
             .filter(|(k, _)| !k.is_empty())
             .map(|(k, v)| {
                 let column = names.id(&k);
-                let next = value_ids.len() as u32;
-                let value = *value_ids.entry(ValKey::from(v)).or_insert(next);
-                (column, value)
+                (column, values.id_of(ValKey::from(v)))
             })
             .collect()
     }
@@ -244,13 +270,8 @@ impl ParamColumns {
     /// The column names and the values, each by its number.
     fn into_parts(self) -> (Vec<String>, Vec<PyVal>) {
         let g = self.inner.into_inner().unwrap_or_else(|p| p.into_inner());
-        let mut values: Vec<(u32, PyVal)> = g
-            .value_ids
-            .into_iter()
-            .map(|(v, id)| (id, PyVal::from(v)))
-            .collect();
-        values.sort_unstable_by_key(|(id, _)| *id);
-        (g.columns.list, values.into_iter().map(|(_, v)| v).collect())
+        let values = g.values.list.into_iter().map(PyVal::from).collect();
+        (g.columns.list, values)
     }
 }
 
@@ -402,13 +423,13 @@ pub struct TracePlanner {
 
 #[derive(Default)]
 struct Numbering {
-    names: Numbered,
+    names: Numbered<String>,
     /// Contexts by their `json.dumps(sort_keys=True)` text (which also orders a run's traces).
-    texts: Numbered,
+    texts: Numbered<String>,
     /// Each context's `metric.context.*` cells.
     cells: Vec<Vec<(String, PyVal)>>,
-    /// A run's planned traces → number (numbers in order of first appearance).
-    plan_ids: HashMap<Vec<PlannedTrace>, u32>,
+    /// The distinct lists of a run's planned traces.
+    plans: Numbered<Vec<PlannedTrace>>,
 }
 
 /// A run's planned traces, as the number of their list in a [`TracePlanner`].
@@ -463,8 +484,7 @@ impl TracePlanner {
         }
         let key = |p: &PlannedTrace| (g.names.get(p.name), g.texts.get(p.context));
         out.sort_by(|a, b| key(a).cmp(&key(b)));
-        let next = g.plan_ids.len() as u32;
-        RunPlan(*g.plan_ids.entry(out).or_insert(next))
+        RunPlan(g.plans.id_of(out))
     }
 }
 
@@ -556,16 +576,13 @@ impl Metrics {
         let Numbering {
             names,
             cells,
-            plan_ids,
+            plans: lists,
             ..
         } = planner
             .inner
             .into_inner()
             .unwrap_or_else(|p| p.into_inner());
-        let mut lists: Vec<(u32, Vec<PlannedTrace>)> =
-            plan_ids.into_iter().map(|(l, id)| (id, l)).collect();
-        lists.sort_unstable_by_key(|(id, _)| *id);
-        let lists: Vec<Vec<PlannedTrace>> = lists.into_iter().map(|(_, l)| l).collect();
+        let lists = lists.list;
         let traces: Vec<u32> = plans.into_iter().map(|RunPlan(id)| id).collect();
         // the columns in order of first appearance over the traces, as Aim's frames have them
         // (a list's first run comes before its other runs: its first appearance is in order)
